@@ -1,0 +1,220 @@
+"""The model service: F5-TTS and its vocoder, loaded once per process by f5-tts's
+own loaders, in a background thread so the UI answers while it loads.
+
+States: idle → loading → ready | failed. A failure keeps its reason and a fix;
+the next request (or an explicit retry) loads again. Only one load runs at a time."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..config import Settings
+from ..errors import ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+IDLE, LOADING, READY, FAILED = "idle", "loading", "ready", "failed"
+
+
+@dataclass
+class LoadedModel:
+    model: Any  # f5_tts.model.CFM
+    vocoder: Any  # vocos.Vocos
+    device: str
+    device_info: str
+    ckpt_path: str
+    load_seconds: float
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    state: str
+    detail: str
+    fix: str = ""
+    device: str = ""
+    load_seconds: float | None = None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def available_configs() -> list[str]:
+    from importlib.resources import files
+
+    return sorted(p.name[:-5] for p in files("f5_tts").joinpath("configs").iterdir() if p.name.endswith(".yaml"))
+
+
+def _explain(exc: BaseException, settings: Settings) -> tuple[str, str]:
+    """Turn a load exception into (problem, fix) a person can act on."""
+    text = f"{type(exc).__name__}: {exc}"
+    lowered = text.lower()
+    hub_markers = ("offline", "connection", "resolve", "localentrynotfound", "max retries", "timed out",
+                   "couldn't connect", "cannot find the requested files", "network")
+    if isinstance(exc, ImportError):
+        return (f"f5-tts could not be imported ({text}).",
+                "Install the pinned requirements: .venv/bin/pip install -r requirements.txt")
+    if "size mismatch" in lowered or "missing key" in lowered or "unexpected key" in lowered:
+        return (f"The checkpoint {settings.ckpt} does not fit the architecture of model config "
+                f"{settings.model!r} (with F5UI_MODEL_ARCH={json.dumps(settings.model_arch)}).",
+                "Set F5UI_MODEL to the config the checkpoint was trained with, or F5UI_MODEL_ARCH to its sizes.")
+    if isinstance(exc, _UnknownConfig):
+        return str(exc), f"Set F5UI_MODEL to one of: {', '.join(available_configs())}."
+    if isinstance(exc, FileNotFoundError) and not any(m in lowered for m in hub_markers):
+        return (f"A model file was not found: {exc}.",
+                "Check F5UI_CKPT, F5UI_VOCAB and F5UI_VOCODER point at existing files "
+                "(F5UI_VOCODER is a folder with config.yaml and pytorch_model.bin).")
+    if any(m in lowered for m in hub_markers):
+        return (f"The model could not be downloaded from the Hugging Face Hub ({text[:300]}).",
+                "Give the machine network access once (the files are then cached), or set F5UI_CKPT, "
+                "F5UI_VOCAB and F5UI_VOCODER to local files.")
+    return (f"The model failed to load: {text[:500]}",
+            "Check the model settings (F5UI_MODEL, F5UI_CKPT, F5UI_VOCAB, F5UI_VOCODER) and the log for details.")
+
+
+class _UnknownConfig(ValueError):
+    pass
+
+
+def _model_config(settings: Settings) -> tuple[Any, dict]:
+    """The backbone class and architecture, from the f5-tts config plus F5UI_MODEL_ARCH overrides."""
+    from importlib.resources import files
+
+    from hydra.utils import get_class
+    from omegaconf import OmegaConf
+
+    path = files("f5_tts").joinpath(f"configs/{settings.model}.yaml")
+    if not path.is_file():
+        raise _UnknownConfig(f"There is no f5-tts model config named {settings.model!r}.")
+    cfg = OmegaConf.load(str(path))
+    arch = OmegaConf.to_container(cfg.model.arch, resolve=True)
+    arch.update(settings.model_arch)
+    return get_class(f"f5_tts.model.{cfg.model.backbone}"), arch
+
+
+def _resolve_ckpt(ckpt: str) -> str:
+    if ckpt.startswith("hf://"):
+        from cached_path import cached_path  # the resolver f5-tts itself uses for hf:// URLs
+
+        return str(cached_path(ckpt))
+    path = Path(ckpt).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path}")
+    return str(path)
+
+
+def _load(settings: Settings, report: Callable[[str], None]) -> LoadedModel:
+    started = time.perf_counter()
+    report("importing f5-tts")
+    from f5_tts.infer.utils_infer import load_model, load_vocoder
+
+    from .device import describe_device, resolve_device
+
+    device = resolve_device(settings.device)
+    model_cls, arch = _model_config(settings)
+    if settings.vocab and not Path(settings.vocab).expanduser().is_file():
+        raise FileNotFoundError(f"vocab file {settings.vocab}")
+    if settings.vocoder and not (Path(settings.vocoder).expanduser() / "config.yaml").is_file():
+        raise FileNotFoundError(f"vocoder folder {settings.vocoder} (needs config.yaml and pytorch_model.bin)")
+    report("fetching checkpoint")
+    ckpt_path = _resolve_ckpt(settings.ckpt)
+    report("loading vocoder")
+    vocoder = load_vocoder(
+        "vocos", is_local=bool(settings.vocoder), local_path=str(Path(settings.vocoder).expanduser()), device=device
+    )
+    report("loading F5-TTS weights")
+    model = load_model(model_cls, arch, ckpt_path, mel_spec_type="vocos",
+                       vocab_file=str(Path(settings.vocab).expanduser()) if settings.vocab else "", device=device)
+    return LoadedModel(model, vocoder, device, describe_device(device), ckpt_path, time.perf_counter() - started)
+
+
+class ModelService:
+    """One per process. `ensure_loading()` is cheap and idempotent; `get()` waits for the model."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()  # guards state changes
+        self._ready = threading.Event()
+        self._loaded: LoadedModel | None = None
+        self._state = IDLE
+        self._stage = ""
+        self._problem = ""
+        self._fix = ""
+        self._thread: threading.Thread | None = None
+        self.load_count = 0  # how many loads were started; the tests assert it stays 1
+        # One generation at a time per model: torch modules are not re-entrant across threads on one GPU.
+        self.inference_lock = threading.Lock()
+
+    # --- state -------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def status(self) -> ServiceStatus:
+        with self._lock:
+            if self._state == READY and self._loaded:
+                return ServiceStatus(READY, f"F5-TTS {self.settings.model} ready on {self._loaded.device_info}",
+                                     device=self._loaded.device, load_seconds=round(self._loaded.load_seconds, 2))
+            if self._state == LOADING:
+                return ServiceStatus(LOADING, f"Loading F5-TTS {self.settings.model}: {self._stage}…")
+            if self._state == FAILED:
+                return ServiceStatus(FAILED, self._problem, self._fix)
+            return ServiceStatus(IDLE, "The model loads on the first request.")
+
+    # --- loading -----------------------------------------------------------
+    def ensure_loading(self) -> None:
+        """Start a background load unless one is running or the model is ready."""
+        with self._lock:
+            if self._state in (LOADING, READY):
+                return
+            self._state, self._stage, self._problem, self._fix = LOADING, "starting", "", ""
+            self._ready.clear()
+            self.load_count += 1
+            self._thread = threading.Thread(target=self._run_load, name="f5ui-model-load", daemon=True)
+            self._thread.start()
+
+    def _set_stage(self, stage: str) -> None:
+        self._stage = stage
+        log.info("model load: %s", stage)
+
+    def _run_load(self) -> None:
+        try:
+            loaded = _load(self.settings, self._set_stage)
+        except BaseException as exc:  # keep serving whatever went wrong; the reason is shown to users
+            problem, fix = _explain(exc, self.settings)
+            log.error("Model load failed: %s | fix: %s", problem, fix, exc_info=not isinstance(exc, (OSError, ValueError)))
+            with self._lock:
+                self._state, self._problem, self._fix = FAILED, problem, fix
+            self._ready.set()
+            return
+        log.info("Model ready in %.1f s on %s", loaded.load_seconds, loaded.device_info)
+        with self._lock:
+            self._loaded, self._state = loaded, READY
+        self._ready.set()
+
+    def get(self, timeout: float | None = None, on_wait: Callable[[str], None] | None = None) -> LoadedModel:
+        """The loaded model; starts (or retries) a load if needed and waits for it."""
+        if self._state == FAILED:
+            log.info("Model previously failed to load; trying again")
+        self.ensure_loading()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._ready.wait(0.5):
+            if on_wait is not None:
+                on_wait(self.status().detail)
+            if deadline is not None and time.monotonic() > deadline:
+                raise ModelUnavailable("The model is still loading.", "Try again in a minute.")
+        with self._lock:
+            if self._state == READY and self._loaded is not None:
+                return self._loaded
+            raise ModelUnavailable(self._problem, self._fix)
+
+    def wait(self, timeout: float | None = None) -> ServiceStatus:
+        """Block until the current load finishes (no new load is started)."""
+        if self._state == LOADING:
+            self._ready.wait(timeout)
+        return self.status()

@@ -1,0 +1,110 @@
+"""Reference voices: decoded, checked, clipped and transcribed by f5-tts's own
+`preprocess_ref_audio_text`, cached by a hash of the audio bytes plus the typed
+reference text, and bounded in size (least recently used are dropped)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+from ..audio import check_reference, content_hash, read_audio, write_wav
+from ..errors import InputError
+from ..schema import PreparedReference
+
+log = logging.getLogger(__name__)
+
+F5_MAX_REFERENCE_SECONDS = 12  # preprocess_ref_audio_text clips longer references to this
+
+
+class ReferenceCache:
+    def __init__(self, cache_dir: Path, max_items: int = 32) -> None:
+        self.cache_dir = cache_dir
+        self.max_items = max(1, max_items)
+        self._items: OrderedDict[str, PreparedReference] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+        self.last_preprocess_seconds = 0.0  # time spent converting/clipping/transcribing on the last call
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def prepare(self, audio_path: str | Path, ref_text: str) -> PreparedReference:
+        """A reference ready for F5. A typed text is used as is; an empty one is transcribed."""
+        ref_text = (ref_text or "").strip()
+        key = content_hash(audio_path, ref_text)
+        with self._lock:
+            cached = self._items.get(key)
+            if cached is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                self.last_preprocess_seconds = 0.0
+                return cached
+        started = time.perf_counter()
+        prepared = self._preprocess(Path(audio_path), ref_text, key)
+        self.last_preprocess_seconds = time.perf_counter() - started
+        with self._lock:
+            self.misses += 1
+            self._items[key] = prepared
+            while len(self._items) > self.max_items:
+                _, old = self._items.popitem(last=False)
+                _forget(old)
+        return prepared
+
+    def _preprocess(self, path: Path, ref_text: str, key: str) -> PreparedReference:
+        audio = read_audio(path)
+        check_reference(audio)
+        # A plain WAV copy: f5-tts reads it with pydub, which needs no ffmpeg for WAV.
+        wav_path = write_wav(self.cache_dir / f"{key}.wav", audio.samples, audio.sample_rate)
+
+        from f5_tts.infer import utils_infer
+
+        messages: list[str] = []
+        try:
+            processed_path, text = utils_infer.preprocess_ref_audio_text(str(wav_path), ref_text, show_info=messages.append)
+        except InputError:
+            raise
+        except Exception as exc:
+            if not ref_text:
+                log.warning("Reference transcription failed: %s: %s", type(exc).__name__, exc)
+                raise InputError(
+                    "The reference text is empty and the speech recognizer (openai/whisper-large-v3-turbo) "
+                    "could not be loaded to transcribe it" + _offline_hint(exc) + ".",
+                    "Type the exact words spoken in the reference audio into 'Reference text'.",
+                ) from None
+            raise
+        finally:
+            wav_path.unlink(missing_ok=True)  # f5-tts keeps its own processed copy
+        notices = []
+        if any("clipping" in m for m in messages):
+            notices.append(
+                f"The reference audio was {audio.duration:.1f} s long; F5-TTS uses at most "
+                f"{F5_MAX_REFERENCE_SECONDS} s, so it was clipped at a pause. Make sure the reference text "
+                "matches the part that was kept, or upload a shorter clip."
+            )
+        processed = read_audio(processed_path)
+        if not text.strip(" ."):
+            raise InputError("No speech was recognized in the reference audio.",
+                             "Upload a clip with clear speech, or type its words into 'Reference text'.")
+        return PreparedReference(processed_path, text, processed.duration, notices)
+
+
+def _offline_hint(exc: Exception) -> str:
+    text = str(exc).lower()
+    if "offline" in text or "connection" in text or "resolve" in text or "couldn't" in text:
+        return " (the Hugging Face Hub is not reachable from this machine)"
+    return f" ({type(exc).__name__})"
+
+
+def _forget(item: PreparedReference) -> None:
+    """Drop the files of an evicted reference, and f5-tts's own (unbounded) cache entry for it."""
+    from f5_tts.infer import utils_infer
+
+    for key, path in list(utils_infer._ref_audio_cache.items()):
+        if path == item.audio_path:
+            utils_infer._ref_audio_cache.pop(key, None)
+            utils_infer._ref_text_cache.pop(key, None)
+    Path(item.audio_path).unlink(missing_ok=True)

@@ -1,0 +1,47 @@
+"""The HTTP server: FastAPI with /health, and the Gradio app mounted at /."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI
+
+from .config import Settings
+from .logs import configure_logging
+from .service import Studio
+from .ui.app import build_app
+
+log = logging.getLogger(__name__)
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def create_app(studio: Studio) -> FastAPI:
+    app = FastAPI(title="f5ui")
+
+    @app.get("/health")
+    def health() -> dict:
+        """200 whenever the server is up; `ready` is true once a generation can run."""
+        status = studio.model.status()
+        return {"status": "ok", "ready": status.state == "ready", "model": status.as_dict()}
+
+    demo = build_app(studio)
+    return gr.mount_gradio_app(
+        app, demo, path="/",
+        theme=gr.themes.Soft(), css_paths=[ASSETS / "style.css"],
+        allowed_paths=[str(studio.settings.data_path), str(studio.output_dir), tempfile.gettempdir()],
+        ssr_mode=False, show_error=True,
+    )
+
+
+def serve(settings: Settings) -> None:
+    studio_log_dir = settings.writable_dir("logs")
+    log_file = configure_logging(studio_log_dir)
+    log.info("f5ui starting on http://%s:%d (log file %s)", settings.host, settings.port, log_file)
+    studio = Studio(settings)
+    app = create_app(studio)
+    studio.start()  # the model loads in the background; the UI answers meanwhile
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -1,0 +1,1 @@
+"""UI room: Gradio Blocks layout and the handlers that translate values to service calls."""

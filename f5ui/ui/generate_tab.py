@@ -1,0 +1,96 @@
+"""The Generate tab: layout, and a handler that turns Gradio values into one
+`Studio.generate` call and its result back into Gradio values."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ..engine.synthesis import RANGES
+from ..errors import InputError, UserFacingError
+from ..schema import GenerationParams
+from ..service import Studio
+
+DEFAULTS = GenerationParams()
+
+
+class NamedSlider(gr.Slider):
+    """A slider whose out-of-range error (only reachable through the API) names the setting and its range."""
+
+    def preprocess(self, payload: float) -> float:
+        try:
+            return super().preprocess(payload)
+        except gr.Error:
+            raise gr.Error(f"{self.label} = {payload} is out of range. Use a value from {self.minimum} to "
+                           f"{self.maximum}.", title="Invalid input", print_exception=False) from None
+
+
+def _slider(name: str, label: str, value: float, step: float, info: str) -> NamedSlider:
+    low, high, _ = RANGES[name]
+    return NamedSlider(low, high, value=value, step=step, label=label, info=info)
+
+
+def to_gradio_error(error: UserFacingError) -> gr.Error:
+    title = "Invalid input" if isinstance(error, InputError) else "Cannot generate"
+    return gr.Error(str(error), title=title, print_exception=False)
+
+
+def make_generate_handler(studio: Studio):
+    def generate(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,
+                 remove_silence, progress=gr.Progress()):
+        random_seed = bool(randomize_seed) or seed is None or seed < 0
+        params = GenerationParams(speed=speed, nfe_step=int(nfe_step), cfg_strength=cfg_strength,
+                                  cross_fade=cross_fade, seed=None if random_seed else int(seed),
+                                  remove_silence=bool(remove_silence))
+        try:
+            result = studio.generate(ref_audio, ref_text or "", gen_text or "", params,
+                                     progress=lambda fraction, desc: progress(fraction, desc=desc))
+        except UserFacingError as error:
+            raise to_gradio_error(error) from None
+        for notice in result.notices:
+            gr.Warning(notice)
+        return str(result.audio_path), result.seed, result.ref_text.strip(), str(result.spectrogram_path)
+
+    return generate
+
+
+def build_generate_tab(studio: Studio) -> None:
+    """Lay out the tab inside the current Blocks context and wire its events."""
+    max_chars = studio.settings.max_chars
+    with gr.Row():
+        with gr.Column(scale=1):
+            ref_audio = gr.Audio(label="Reference voice (3–12 s of clear speech)", sources=["upload", "microphone"],
+                                 type="filepath", elem_id="ref-audio")
+            ref_text = gr.Textbox(label="Reference text", lines=2, elem_id="ref-text",
+                                  placeholder="The exact words spoken in the reference. Leave empty to transcribe "
+                                              "automatically (needs the Whisper model).")
+            gen_text = gr.Textbox(label="Text to generate", lines=6, elem_id="gen-text",
+                                  placeholder="What the cloned voice should say. Long text is split into chunks.",
+                                  info=f"Up to {max_chars} characters.")
+            with gr.Accordion("Advanced settings", open=False):
+                speed = _slider("speed", "Speed", DEFAULTS.speed, 0.05, "1.0 keeps the reference's pace.")
+                nfe_step = _slider("nfe_step", "NFE steps", DEFAULTS.nfe_step, 1,
+                                   "Denoising steps: fewer is faster, more is cleaner.")
+                cfg_strength = _slider("cfg_strength", "CFG strength", DEFAULTS.cfg_strength, 0.1,
+                                       "How strongly the text guides the voice.")
+                cross_fade = _slider("cross_fade", "Cross-fade (s)", DEFAULTS.cross_fade, 0.01,
+                                     "Overlap between chunks of long text.")
+                with gr.Row():
+                    seed = gr.Number(label="Seed", value=0, precision=0, minimum=-1, elem_id="seed")
+                    randomize_seed = gr.Checkbox(label="Randomize seed", value=True)
+                remove_silence = gr.Checkbox(label="Remove long silences", value=False)
+            generate_btn = gr.Button("Generate", variant="primary", elem_id="generate-btn")
+        with gr.Column(scale=1):
+            out_audio = gr.Audio(label="Cloned speech", type="filepath", interactive=False, elem_id="out-audio")
+            with gr.Row():
+                used_seed = gr.Number(label="Seed used", precision=0, interactive=False)
+                used_ref_text = gr.Textbox(label="Reference text used", interactive=False)
+            spectrogram = gr.Image(label="Spectrogram", type="filepath", interactive=False)
+
+    generate_btn.click(
+        make_generate_handler(studio),
+        inputs=[ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,
+                remove_silence],
+        outputs=[out_audio, used_seed, used_ref_text, spectrogram],
+        api_name="generate",
+        concurrency_id="model",  # one queue for everything that runs the model
+    )
