@@ -85,11 +85,16 @@ class ReferenceCache:
                 f"{F5_MAX_REFERENCE_SECONDS} s, so it was clipped at a pause. Make sure the reference text "
                 "matches the part that was kept, or upload a shorter clip."
             )
-        processed = read_audio(processed_path)
+        # Own the processed file: f5-tts keys its copy by audio bytes only (shared across reference
+        # texts) and never evicts it, so take it out of f5-tts's cache into ours.
+        owned_path = self.cache_dir / f"{key}.ref.wav"
+        Path(processed_path).replace(owned_path)
+        _drop_from_f5_cache(processed_path)
+        processed = read_audio(owned_path)
         if not text.strip(" ."):
             raise InputError("No speech was recognized in the reference audio.",
                              "Upload a clip with clear speech, or type its words into 'Reference text'.")
-        return PreparedReference(processed_path, text, processed.duration, notices)
+        return PreparedReference(str(owned_path), text, processed.duration, notices)
 
 
 def _offline_hint(exc: Exception) -> str:
@@ -99,12 +104,14 @@ def _offline_hint(exc: Exception) -> str:
     return f" ({type(exc).__name__})"
 
 
-def _forget(item: PreparedReference) -> None:
-    """Drop the files of an evicted reference, and f5-tts's own (unbounded) cache entry for it."""
+def _drop_from_f5_cache(processed_path: str) -> None:
     from f5_tts.infer import utils_infer
 
-    for key, path in list(utils_infer._ref_audio_cache.items()):
-        if path == item.audio_path:
-            utils_infer._ref_audio_cache.pop(key, None)
-            utils_infer._ref_text_cache.pop(key, None)
+    for audio_hash, path in list(utils_infer._ref_audio_cache.items()):
+        if path == processed_path:
+            utils_infer._ref_audio_cache.pop(audio_hash, None)
+            utils_infer._ref_text_cache.pop(audio_hash, None)
+
+
+def _forget(item: PreparedReference) -> None:
     Path(item.audio_path).unlink(missing_ok=True)

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Idempotent set-up on Debian with Python 3.11: system packages, the .venv, pinned Python packages.
+#   scripts/setup.sh app    runtime only
+#   scripts/setup.sh test   runtime + test tools (espeak-ng, chromium, pytest, playwright, moto)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-app}"
+
+apt_packages=(ffmpeg)
+[ "$mode" = test ] && apt_packages+=(espeak-ng libespeak-ng1 chromium)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python_bin="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $python_bin"
+  if ! "$python_bin" -m venv .venv 2>/dev/null; then
+    # Debian splits venv support out of the interpreter package.
+    rm -rf .venv
+    sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq python3-venv python3-dev >/dev/null
+    "$python_bin" -m venv .venv
+  fi
+  .venv/bin/python -m pip install -q --upgrade pip
+fi
+
+req=requirements.txt; [ "$mode" = test ] && req=requirements-test.txt
+stamp=".venv/.installed-$mode"
+digest=$(cat requirements.txt requirements-test.txt constraints.txt | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+  echo "setup: installing Python packages from $req (first run takes a few minutes; pip caches downloads)"
+  .venv/bin/python -m pip install -q -r "$req"
+  echo "$digest" > "$stamp"
+fi
