@@ -68,6 +68,23 @@ SETTINGS: tuple[Setting, ...] = (
             "How many preprocessed reference voices are kept in memory (least recently used are dropped).", int),
     Setting("concurrency", "F5UI_CONCURRENCY", 1,
             "Generations that may run at once (they share one model; keep 1 on a single GPU).", int),
+    Setting("aligners", "F5UI_ALIGNERS", "whisperx,google,sphinx,estimate",
+            "Word-timing backends to try, in order (comma list of whisperx, google, sphinx, estimate); "
+            "the first that succeeds is used, estimate is always the last resort.", str),
+    Setting("language", "F5UI_LANGUAGE", "en",
+            "Language of the texts (ISO 639-1), for word alignment.", str),
+    Setting("whisperx_model", "F5UI_WHISPERX_MODEL", "",
+            "WhisperX alignment model: a wav2vec2 CTC name or local folder; empty uses WhisperX's default "
+            "for the language (downloaded once into the data dir).", str),
+    Setting("google_credentials", "F5UI_GOOGLE_CREDENTIALS", "",
+            "Google Cloud credentials JSON for Speech-to-Text word times; empty uses "
+            "GOOGLE_APPLICATION_CREDENTIALS; neither set turns the Google aligner off.", str),
+    Setting("google_endpoint", "F5UI_GOOGLE_ENDPOINT", "",
+            "Speech-to-Text endpoint host:port; empty uses Google's. Prefix insecure:// for a plaintext gRPC "
+            "server (local test servers), which needs no credentials.", str),
+    Setting("max_align_seconds", "F5UI_MAX_ALIGN_SECONDS", 600.0,
+            "Longest audio accepted for word alignment, in seconds; longer audio is refused with a message.",
+            float),
 )
 
 
@@ -86,6 +103,12 @@ class Settings:
     max_chars: int = 5000
     ref_cache_size: int = 32
     concurrency: int = 1
+    aligners: str = "whisperx,google,sphinx,estimate"
+    language: str = "en"
+    whisperx_model: str = ""
+    google_credentials: str = ""
+    google_endpoint: str = ""
+    max_align_seconds: float = 600.0
 
     @property
     def data_path(self) -> Path:

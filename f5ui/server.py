@@ -41,6 +41,13 @@ def serve(settings: Settings) -> None:
     studio_log_dir = settings.writable_dir("logs")
     log_file = configure_logging(studio_log_dir)
     log.info("f5ui starting on http://%s:%d (log file %s)", settings.host, settings.port, log_file)
+    # Gradio calls matplotlib.use("agg") around every event; if that runs while the loader thread is
+    # half-way through importing pyplot (f5-tts imports it), the event fails. Import it here first (~0.2 s).
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+
     studio = Studio(settings)
     app = create_app(studio)
     studio.start()  # the model loads in the background; the UI answers meanwhile

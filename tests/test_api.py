@@ -1,0 +1,73 @@
+"""The live app on 127.0.0.1, driven the way programs use it: gradio_client and HTTP."""
+
+from __future__ import annotations
+
+import time
+
+import requests
+import soundfile as sf
+from gradio_client import handle_file
+
+from tests.conftest import LiveApp
+
+
+def test_ui_answers_while_the_model_loads_and_health_reports_readiness(tiny_env, tmp_path):
+    app = LiveApp(tiny_env, tmp_path / "app")
+    try:
+        app.wait_http()
+        # The page is served before the model is ready (importing f5-tts alone takes seconds).
+        assert requests.get(app.url + "/", timeout=10).status_code == 200
+        first = app.health()
+        assert first["status"] == "ok" and first["model"]["state"] in ("loading", "ready")
+        health = app.wait_ready()
+        assert health["ready"] is True and health["model"]["state"] == "ready"
+        assert health["model"]["load_seconds"] > 0
+    finally:
+        app.stop()
+
+
+def test_generate_endpoint_returns_audio_seed_text_and_picture(client, ref_clip, live_app):
+    ref, ref_text = ref_clip
+    audio, seed, ref_text_used, picture = client.predict(
+        handle_file(str(ref)), ref_text, "Programs call the same generate function as the browser.",
+        1.0, 8, 2.0, 0.15, 77, False, False, api_name="/generate")
+    info = sf.info(audio)
+    assert info.samplerate == 24000 and info.duration > 1.0
+    assert seed == 77 and ref_text_used == ref_text
+    assert picture.endswith(".png")
+    assert live_app.health()["ready"] is True
+
+
+def test_randomize_seed_reports_the_seed_used(client, ref_clip):
+    ref, ref_text = ref_clip
+    _, seed, _, _ = client.predict(handle_file(str(ref)), ref_text, "A random seed.", 1.0, 8, 2.0, 0.15, 5, True,
+                                   False, api_name="/generate")
+    assert isinstance(seed, (int, float)) and 0 <= seed < 2**31
+
+
+def test_api_page_lists_only_documented_endpoints(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert set(endpoints) == {"/generate"}
+    params = [p["parameter_name"] for p in endpoints["/generate"]["parameters"]]
+    assert params == ["ref_audio", "ref_text", "gen_text", "speed", "nfe_step", "cfg_strength", "cross_fade",
+                      "seed", "randomize_seed", "remove_silence"]
+
+
+def test_requests_wait_for_a_loading_model_instead_of_failing(tiny_env, tmp_path, ref_clip):
+    """A request sent the moment the page answers waits for the background load and succeeds."""
+    from gradio_client import Client
+
+    app = LiveApp(dict(tiny_env), tmp_path / "early")
+    try:
+        app.wait_http()
+        started_state = app.health()["model"]["state"]
+        ref, ref_text = ref_clip
+        client = Client(app.url, verbose=False)
+        started = time.monotonic()
+        audio, *_ = client.predict(handle_file(str(ref)), ref_text, "Sent while the model loads.", 1.0, 8, 2.0,
+                                   0.15, 3, False, False, api_name="/generate")
+        assert sf.info(audio).duration > 0
+        assert started_state in ("loading", "ready")
+        assert time.monotonic() - started < 120
+    finally:
+        app.stop()
