@@ -168,3 +168,15 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# The evaluation set: several voices and rates, punctuation and pauses. (text, voice, rate)
+CLIPS: list[tuple[str, str, int]] = [
+    ("The quick brown fox jumps over the lazy dog, and then it takes a long nap.", "en-us", 175),
+    ("She sells sea shells by the sea shore every single morning.", "en-us+f3", 150),
+    ("Some call me nature, others call me mother nature.", "en", 140),
+    ("Please remember to water the plants before you leave for the weekend.", "en-us+m3", 200),
+    ("In the beginning there was only darkness; then, slowly, the stars appeared.", "en", 165),
+    ("Every word of this sentence should come back with a start and an end time.", "en-us+f3", 220),
+    ("We measured the river at dawn, at noon, and again just before sunset.", "en-us+m3", 130),
+]

@@ -8,12 +8,11 @@ from ..engine.model_service import FAILED, LOADING, READY
 from ..service import Studio
 from .generate_tab import build_generate_tab
 
-ICONS = {READY: "🟢", LOADING: "🟡", FAILED: "🔴"}
 
 
 def model_status_markdown(studio: Studio) -> str:
     status = studio.model.status()
-    line = f"{ICONS.get(status.state, '⚪')} **Model {status.state}** — {status.detail}"
+    line = f'<span class="status-dot {status.state}">●</span> **Model {status.state}** — {status.detail}'
     if status.fix:
         line += f"  \n**Fix:** {status.fix}"
     return line

@@ -1,0 +1,180 @@
+"""The alignment chain: try the configured backends in order, keep the first that
+works, and say for every earlier one why it was skipped or failed."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..audio import SILENCE_PEAK, read_audio
+from ..config import Settings, from_env
+from ..errors import InputError, UserFacingError
+from .base import SAMPLE_RATE, AlignInput, Backend, BackendOutput, ChunkHint
+from .estimate import EstimateBackend
+from .google_backend import GoogleBackend
+from .sphinx_backend import SphinxBackend
+from .types import AlignmentResult, Attempt, BackendSkipped, WordTiming
+from .whisperx_backend import WhisperXBackend
+from .words import finalize, tokenize
+
+log = logging.getLogger(__name__)
+
+BACKEND_NAMES = ("whisperx", "google", "sphinx", "estimate")
+LAST_RESORT = "estimate"
+MOSTLY_INTERPOLATED = 0.3  # more untimed words than this: the backend's result is weak
+
+
+def resample(samples: np.ndarray, sample_rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
+    """Mono float32 at `target` Hz (polyphase: exact ratio, no drift of times)."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if sample_rate == target:
+        return samples
+    from scipy.signal import resample_poly
+
+    g = math.gcd(int(sample_rate), int(target))
+    return resample_poly(samples, target // g, int(sample_rate) // g).astype(np.float32)
+
+
+class AlignmentChain:
+    """Word timings for a known transcript. Thread-safe; models load once and are reused."""
+
+    def __init__(self, settings: Optional[Settings] = None) -> None:
+        self.settings = settings or from_env()
+        self.backends: dict[str, Backend] = {
+            "whisperx": WhisperXBackend(self.settings),
+            "google": GoogleBackend(self.settings),
+            "sphinx": SphinxBackend(),
+            "estimate": EstimateBackend(),
+        }
+        self.order = self._parse_order(self.settings.aligners)
+
+    @staticmethod
+    def _parse_order(value: str) -> list[str]:
+        order: list[str] = []
+        for name in (n.strip().lower() for n in value.split(",")):
+            if not name:
+                continue
+            if name not in BACKEND_NAMES:
+                log.warning("Unknown aligner %r in F5UI_ALIGNERS (known: %s); ignored", name, ", ".join(BACKEND_NAMES))
+            elif name not in order:
+                order.append(name)
+        if LAST_RESORT not in order:
+            order.append(LAST_RESORT)  # a result is always possible, marked low confidence
+        return order
+
+    # --- status --------------------------------------------------------------------
+    def available(self, language: Optional[str] = None) -> list[tuple[str, bool, str]]:
+        """(backend, enabled, reason) in chain order, for a status panel. Cheap: loads nothing."""
+        language = (language or self.settings.language).lower()
+        rows = []
+        for name in self.order:
+            try:
+                ok, reason = self.backends[name].availability(language)
+            except Exception as exc:  # a status panel must not break on a broken optional backend
+                ok, reason = False, f"{type(exc).__name__}: {exc}"
+            rows.append((name, bool(ok), reason))
+        return rows
+
+    def preload(self, language: Optional[str] = None) -> dict[str, float]:
+        """Load every enabled backend's models now; seconds each took (benchmarks, warm starts)."""
+        language = (language or self.settings.language).lower()
+        costs: dict[str, float] = {}
+        for name, ok, _ in self.available(language):
+            if ok:
+                started = time.perf_counter()
+                self.backends[name].load(language)
+                costs[name] = time.perf_counter() - started
+        return costs
+
+    # --- alignment -------------------------------------------------------------------
+    def align(self, audio_path: str | Path, transcript: str, language: Optional[str] = None,
+              chunk_hints: Optional[Sequence[ChunkHint]] = None, backend: Optional[str] = None) -> AlignmentResult:
+        """Word timings of `transcript` in the audio file. `language` defaults to the
+        F5UI_LANGUAGE setting; `chunk_hints` are (text, start, end) of generated chunks;
+        `backend` forces one backend (the estimate still stands behind it)."""
+        self._check_transcript(transcript)
+        audio = read_audio(audio_path)
+        return self.align_samples(audio.samples, audio.sample_rate, transcript, language, chunk_hints, backend)
+
+    def align_samples(self, samples: np.ndarray, sample_rate: int, transcript: str,
+                      language: Optional[str] = None, chunk_hints: Optional[Sequence[ChunkHint]] = None,
+                      backend: Optional[str] = None) -> AlignmentResult:
+        """Same as `align` for audio already in memory (mono float samples)."""
+        tokens = self._check_transcript(transcript)
+        samples = np.asarray(samples, dtype=np.float32)
+        if samples.ndim > 1:
+            samples = samples.mean(axis=1)
+        duration = len(samples) / float(sample_rate) if sample_rate else 0.0
+        if len(samples) == 0:
+            raise InputError("The audio is empty (no samples).", "Upload a recording of the transcript being spoken.")
+        limit = float(self.settings.max_align_seconds)
+        if duration > limit:
+            raise InputError(f"The audio is {duration:.0f} s long; word alignment accepts at most {limit:.0f} s.",
+                             "Split the recording into shorter parts, or raise F5UI_MAX_ALIGN_SECONDS.")
+        if not np.isfinite(samples).all() or float(np.abs(samples).max()) < SILENCE_PEAK:
+            raise InputError("The audio is silent (no sound above -60 dBFS), so there are no words to time.",
+                             "Upload the recording in which the transcript is spoken.")
+        if backend is not None and backend not in BACKEND_NAMES:
+            raise InputError(f"Unknown aligner {backend!r}.", f"Pick one of: {', '.join(BACKEND_NAMES)}.")
+        language = (language or self.settings.language or "en").strip().lower()
+        request = AlignInput(resample(samples, int(sample_rate)), tokens, transcript, language,
+                             list(chunk_hints) if chunk_hints else None)
+        order = [backend] if backend else list(self.order)
+        if LAST_RESORT not in order:
+            order.append(LAST_RESORT)
+
+        attempts: list[Attempt] = []
+        for name in order:
+            started = time.perf_counter()
+            try:
+                out = self.backends[name].align(request)
+                words = finalize(tokens, out.times, request.duration, out.interpolated or None)
+            except BackendSkipped as exc:
+                attempts.append(Attempt(name, "skipped", str(exc)))
+                log.info("aligner %s skipped: %s", name, exc)
+                continue
+            except Exception as exc:  # any failure of one backend hands over to the next
+                reason = str(exc) or type(exc).__name__
+                if not isinstance(exc, (UserFacingError,)) and type(exc).__module__ != "f5ui.timing.types":
+                    reason = f"{type(exc).__name__}: {reason}"
+                attempts.append(Attempt(name, "failed", reason))
+                log.warning("aligner %s failed: %s", name, reason, exc_info=log.isEnabledFor(logging.DEBUG))
+                continue
+            seconds = time.perf_counter() - started
+            return self._result(name, words, out, attempts, request.duration, seconds)
+        raise UserFacingError("No aligner could time the words: " +
+                              "; ".join(f"{a.backend}: {a.reason}" for a in attempts))
+
+    @staticmethod
+    def _check_transcript(transcript: str) -> list:
+        if not isinstance(transcript, str) or not transcript.strip():
+            raise InputError("The transcript is empty.", "Type the words that are spoken in the audio.")
+        tokens = tokenize(transcript)
+        if not tokens:
+            raise InputError("The transcript has no words, only punctuation.",
+                             "Type the words that are spoken in the audio.")
+        return tokens
+
+    @staticmethod
+    def _result(name: str, words: list[WordTiming], out: BackendOutput, attempts: list[Attempt],
+                duration: float, seconds: float) -> AlignmentResult:
+        filled = sum(1 for w in words if w.interpolated)
+        attempts.append(Attempt(name, "used", f"timed {len(words) - filled} of {len(words)} words"
+                                f"{f', {filled} interpolated' if filled else ''} in {seconds:.2f} s"))
+        notes = [out.note] if out.note else []
+        low = bool(out.low_confidence) or name == LAST_RESORT
+        if filled > MOSTLY_INTERPOLATED * len(words):
+            low = True
+            notes.append(f"{filled} of {len(words)} words could not be timed by {name} and were interpolated")
+        if name == LAST_RESORT:
+            failed = [f"{a.backend}: {a.reason}" for a in attempts if a.status == "failed"]
+            if failed:
+                notes.append("aligners that failed: " + "; ".join(failed))
+        warning = ("Low confidence: " + "; ".join(notes) + ".") if low and notes else ""
+        return AlignmentResult(words=words, backend=name, attempts=attempts, duration=round(duration, 3),
+                               low_confidence=low, warning=warning)

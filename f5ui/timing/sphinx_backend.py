@@ -1,0 +1,126 @@
+"""Offline forced alignment with pocketsphinx 5 (its en-us model ships in the wheel).
+
+No hub, no GPU, no cloud: the known text is aligned with `Decoder.set_align_text`.
+English only. Words missing from the pronunciation dictionary (numbers, symbols,
+rare names) are left out of the alignment and interpolated afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Optional
+
+from .base import SAMPLE_RATE, AlignInput, BackendOutput
+from .types import BackendFailed, BackendSkipped
+from .words import Timed
+
+log = logging.getLogger(__name__)
+
+# Wide beams: the default ones drop the alignment on fast or slow speech (field notes);
+# alignment search space is linear in the text, so this costs little.
+BEAMS = {"beam": 1e-80, "wbeam": 1e-60, "pbeam": 1e-80}
+# No second passes: with them the alignment of a clip with pauses often stopped at the
+# first long pause (measured: 9 of 16 words); the alignment search alone reaches the end.
+PASSES = {"fwdflat": False, "bestpath": False}
+FRAME_RATE = 100  # frames per second (pocketsphinx default -frate)
+MIN_DICTIONARY_COVERAGE = 0.5  # below this the text is probably not English
+_VARIANT = re.compile(r"\(\d+\)$")  # "and(2)": alternate pronunciation
+# Plausible mean phone duration; outside it the alignment was forced onto the wrong sound.
+PHONE_SECONDS = (0.02, 0.4)
+
+
+class SphinxBackend:
+    name = "sphinx"
+
+    def __init__(self) -> None:
+        self._decoder = None
+        self._lock = threading.Lock()  # one decoder, not re-entrant
+
+    def availability(self, language: str) -> tuple[bool, str]:
+        import importlib.util
+
+        if importlib.util.find_spec("pocketsphinx") is None:
+            return False, "pocketsphinx is not installed (pip install pocketsphinx)"
+        if not language.lower().startswith("en"):
+            return False, f"pocketsphinx ships only an English (en-us) model; language is {language!r}"
+        return True, "offline English aligner (pocketsphinx en-us model)"
+
+    def load(self, language: str = "en") -> None:
+        with self._lock:
+            self._get_decoder()
+
+    def _get_decoder(self):  # noqa: ANN202 - pocketsphinx.Decoder
+        if self._decoder is None:
+            import pocketsphinx as ps
+
+            config = ps.Config(hmm=ps.get_model_path("en-us/en-us"),
+                               dict=ps.get_model_path("en-us/cmudict-en-us.dict"),
+                               lm=None, samprate=SAMPLE_RATE, loglevel="FATAL", **BEAMS, **PASSES)
+            self._decoder = ps.Decoder(config)
+            log.info("pocketsphinx en-us model loaded")
+        return self._decoder
+
+    def _dictionary_words(self, decoder, norm: str) -> Optional[list[str]]:  # noqa: ANN001
+        """Dictionary entries that spell this script word, or None if it cannot be said."""
+        candidates = [norm]
+        if "-" in norm:
+            candidates.append(norm.split("-"))  # "well-known" → "well" "known"
+        for cand in candidates:
+            parts = [cand] if isinstance(cand, str) else [p for p in cand if p]
+            if parts and all(decoder.lookup_word(p) is not None for p in parts):
+                return parts
+        return None
+
+    def align(self, request: AlignInput) -> BackendOutput:
+        ok, reason = self.availability(request.language)
+        if not ok:
+            raise BackendSkipped(reason)
+        with self._lock:
+            decoder = self._get_decoder()
+            spelled = [self._dictionary_words(decoder, t.norm) for t in request.tokens]
+            known = sum(1 for s in spelled if s)
+            if known < MIN_DICTIONARY_COVERAGE * len(request.tokens):
+                raise BackendSkipped(
+                    f"only {known} of {len(request.tokens)} words are in the English pronunciation dictionary; "
+                    "the text does not look English")
+            words = [w for s in spelled if s for w in s]
+            try:
+                decoder.set_align_text(" ".join(words))
+            except RuntimeError as exc:
+                raise BackendFailed(f"pocketsphinx refused the text: {exc}") from None
+            decoder.start_utt()
+            decoder.process_raw(request.pcm16(), no_search=False, full_utt=True)
+            decoder.end_utt()
+            if decoder.hyp() is None:
+                raise BackendFailed("pocketsphinx could not align the transcript to the audio "
+                                    "(does the transcript match what is said?)")
+            segments = [(_VARIANT.sub("", s.word), s.start_frame, s.end_frame, s.prob) for s in decoder.seg()
+                        if not (s.word.startswith("<") or s.word.startswith("[") or s.word.startswith("+"))]
+            phones = {w: len((decoder.lookup_word(w) or "x").split()) for w in set(words)}
+        if len(segments) != len(words):
+            raise BackendFailed(f"pocketsphinx returned {len(segments)} words for {len(words)}")
+
+        times: list[Timed] = []
+        seg_iter = iter(segments)
+        implausible = 0
+        for parts in spelled:
+            if not parts:
+                times.append(None)
+                continue
+            got = [next(seg_iter) for _ in parts]
+            start = got[0][1] / FRAME_RATE
+            end = (got[-1][2] + 1) / FRAME_RATE  # end_frame is inclusive
+            conf = min(max(0.0, min(float(g[3]) for g in got)), 1.0)
+            per_phone = (end - start) / max(1, sum(phones.get(p, 1) for p in parts))
+            if not PHONE_SECONDS[0] <= per_phone <= PHONE_SECONDS[1]:
+                implausible += 1
+                conf *= 0.5
+            times.append((start, end, conf))
+        # Forced alignment always "succeeds" on a near-match; words squeezed into a
+        # frame or two, or stretched over long stretches, mean the text and the audio differ.
+        low = implausible > 0.25 * known
+        note = (f"{implausible} of {known} words got implausible durations from pocketsphinx; "
+                "the transcript may not match the audio") if low else ""
+        return BackendOutput(times=times, interpolated=[False] * len(times), low_confidence=low, note=note)
