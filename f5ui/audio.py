@@ -111,13 +111,16 @@ def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> Path:
 
 def save_spectrogram_image(mel: np.ndarray, path: str | Path) -> Path:
     """A log-mel spectrogram (mels × frames) as a PNG, low frequencies at the bottom.
-    `imsave` writes the pixels directly: a plotted figure costs ~100 ms per generation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    Colour through the colormap's lookup table and a fast PNG level: a plotted figure costs ~100 ms
+    and an RGB PNG ~25 ms per generation, for no visible difference."""
+    from matplotlib import colormaps
+    from PIL import Image
 
     path = Path(path)
-    image = np.repeat(np.asarray(mel, dtype=np.float32), 2, axis=0)  # 200 px tall reads better
-    plt.imsave(str(path), image, origin="lower", cmap="magma")
+    mel = np.asarray(mel, dtype=np.float32)[::-1]  # row 0 is the top of the picture
+    low, high = np.percentile(mel, [1, 99.5]) if mel.size else (0.0, 1.0)
+    index = np.clip((mel - low) / max(high - low, 1e-6) * 255, 0, 255).astype(np.uint8)
+    image = Image.fromarray(index, "L").convert("P")  # palette PNG: one byte a pixel, ~2 ms to write
+    image.putpalette((colormaps["magma"](np.arange(256))[:, :3] * 255).astype(np.uint8).tobytes())
+    image.save(path, compress_level=1)
     return path

@@ -188,3 +188,9 @@ def markdown_table() -> str:
         default = json.dumps(s.default) if isinstance(s.default, dict) else f"{s.default}"
         rows.append(f"| `{s.env}` | {f'`{s.cli}`' if s.cli else ''} | `{default}` | {s.doc} |")
     return "\n".join(rows)
+
+
+if __name__ == "__main__":  # regenerate the README table: python -m f5ui.config
+    import sys
+
+    sys.stdout.write(markdown_table() + "\n")

@@ -1,0 +1,56 @@
+"""Command line: the same Studio functions the UI and the API use.
+
+    python -m f5ui.cli generate --ref voice.wav --ref-text "..." --text "..." --out out.wav
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+
+from .config import add_cli_arguments, from_args
+from .errors import UserFacingError
+from .logs import configure_logging
+from .schema import GenerationParams
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m f5ui.cli", description="f5ui from the command line.")
+    add_cli_arguments(parser)
+    commands = parser.add_subparsers(dest="command", required=True)
+    gen = commands.add_parser("generate", help="Clone a voice into a WAV file.")
+    gen.add_argument("--ref", required=True, help="Reference audio file (any format ffmpeg reads).")
+    gen.add_argument("--ref-text", default="", help="Words spoken in the reference (empty: transcribe).")
+    gen.add_argument("--text", required=True, help="Text to speak.")
+    gen.add_argument("--out", required=True, help="Where to write the WAV.")
+    gen.add_argument("--speed", type=float, default=GenerationParams.speed)
+    gen.add_argument("--nfe-step", type=int, default=GenerationParams.nfe_step)
+    gen.add_argument("--cfg-strength", type=float, default=GenerationParams.cfg_strength)
+    gen.add_argument("--cross-fade", type=float, default=GenerationParams.cross_fade)
+    gen.add_argument("--seed", type=int, default=None, help="Default: random (printed).")
+    gen.add_argument("--remove-silence", action="store_true")
+    args = parser.parse_args(argv)
+
+    settings = from_args(args)
+    configure_logging(None, logging.WARNING)
+    from .service import Studio
+
+    studio = Studio(settings)
+    params = GenerationParams(args.speed, args.nfe_step, args.cfg_strength, args.cross_fade, args.seed,
+                              args.remove_silence)
+    try:
+        result = studio.generate(args.ref, args.ref_text, args.text, params)
+    except UserFacingError as error:
+        sys.stderr.write(f"error: {error}\n")
+        return 2
+    shutil.copyfile(result.audio_path, args.out)
+    for notice in result.notices:
+        sys.stderr.write(f"note: {notice}\n")
+    sys.stdout.write(f"{args.out}\t{result.duration:.2f} s\tseed {result.seed}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""The README's gradio_client example runs as written against a live app."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readme_client_example_runs(live_app, ref_clip, monkeypatch, tmp_path, capsys):
+    readme = (ROOT / "README.md").read_text()
+    example = next(block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "gradio_client" in block)
+    assert 'api_name="/generate"' in example
+    ref, _ = ref_clip
+    (tmp_path / "voice.wav").write_bytes(ref.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(example.replace("http://127.0.0.1:7860/", live_app.url + "/"), "README.md", "exec"), namespace)
+    assert namespace["seed"] == 42
+    assert sf.info(namespace["audio_path"]).duration > 1.0
+    assert namespace["audio_path"] in capsys.readouterr().out
+
+
+def test_readme_has_exactly_two_setup_commands():
+    readme = (ROOT / "README.md").read_text()
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```bash\n(.*?)```", quick_start, re.S)
+    assert [c.split("#")[0].strip() for c in commands] == ["bash scripts/run.sh", "bash scripts/test.sh"]
+    assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
