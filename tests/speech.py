@@ -180,3 +180,20 @@ CLIPS: list[tuple[str, str, int]] = [
     ("Every word of this sentence should come back with a start and an end time.", "en-us+f3", 220),
     ("We measured the river at dawn, at noon, and again just before sunset.", "en-us+m3", 130),
 ]
+
+
+def clip_dir(tmp_path_factory) -> Path:  # noqa: ANN001 - pytest's TempPathFactory
+    """One cache folder per test session, shared by all test modules."""
+    path = Path(tmp_path_factory.getbasetemp()) / "espeak-clips"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+HUMAN_CLIP_TEXT = "Some call me nature, others call me mother nature."
+
+
+def human_clip() -> Path:
+    """The f5-tts wheel's human reference recording (its text is HUMAN_CLIP_TEXT)."""
+    from importlib.resources import files
+
+    return Path(str(files("f5_tts").joinpath("infer/examples/basic/basic_ref_en.wav")))

@@ -118,6 +118,10 @@ def write_ass(result: AlignmentResult, path: Path) -> Path:
         start_cs = round(p.start * 100)
         pieces, cursor = [], start_cs
         for w in p.words:
+            gap = round(w.start * 100) - cursor
+            if gap > 0:  # a pause inside the phrase: an empty syllable keeps later words on time
+                pieces.append(f"{{\\k{gap}}}")
+                cursor += gap
             end_cs = max(cursor, round(w.end * 100))
             pieces.append(f"{{\\k{end_cs - cursor}}}{w.word.replace('{', '(').replace('}', ')')}")
             cursor = end_cs

@@ -110,7 +110,7 @@ class EstimateBackend:
 
     def align(self, request: AlignInput) -> BackendOutput:
         duration = request.duration
-        hints = [h for h in (request.chunk_hints or []) if h[2] > h[0]]
+        hints = [h for h in (request.chunk_hints or []) if float(h[2]) > float(h[1])]
         regions: list[tuple[float, float, list[int]]] = []
         if hints:
             owners = _chunk_of_tokens(request.tokens, hints)

@@ -67,12 +67,12 @@ class GoogleBackend:
                     channel = grpc.insecure_channel(endpoint[len(INSECURE):])
                     self._client = speech_v1.SpeechClient(transport=SpeechGrpcTransport(channel=channel))
                 else:
-                    import google.auth
+                    from google.oauth2 import service_account
 
                     path = self._credentials_path()
-                    try:
-                        credentials, _project = google.auth.load_credentials_from_file(path, scopes=SCOPES)
-                    except Exception as exc:  # missing file, not JSON, unknown credential type
+                    try:  # service accounts only: a generic loader would accept any credential config
+                        credentials = service_account.Credentials.from_service_account_file(path, scopes=SCOPES)
+                    except Exception as exc:  # missing file, not JSON, missing fields, bad key
                         raise BackendFailed(f"could not load Google credentials from {path}: {exc}") from None
                     options = {"api_endpoint": endpoint} if endpoint else None
                     self._client = speech_v1.SpeechClient(credentials=credentials, client_options=options)

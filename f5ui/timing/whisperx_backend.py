@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -30,7 +31,9 @@ MAX_SEGMENT_SECONDS = 60.0
 LOW_SCORE = 0.3  # mean character probability under this: the audio and the text probably differ
 
 _models: dict[tuple[str, str, str], tuple[Any, dict]] = {}
+_failures: dict[tuple[str, str, str], tuple[float, str]] = {}  # key → (when, why): don't retry every request
 _models_lock = threading.Lock()
+RETRY_FAILED_LOAD_AFTER = 300.0  # seconds
 
 
 def _punkt_language(language: str) -> str:
@@ -91,11 +94,19 @@ class WhisperXBackend:
         key = (language, self.settings.whisperx_model, device)
         with _models_lock:  # one load per key, even with concurrent requests
             if key not in _models:
+                failed = _failures.get(key)
+                if failed and time.monotonic() - failed[0] < RETRY_FAILED_LOAD_AFTER:
+                    raise BackendFailed(f"the alignment model could not be loaded: {failed[1]}")
                 import whisperx
 
                 model_dir = self.settings.writable_dir("models")
-                model, metadata = whisperx.load_align_model(
-                    language, device, model_name=self.settings.whisperx_model or None, model_dir=str(model_dir))
+                try:
+                    model, metadata = whisperx.load_align_model(
+                        language, device, model_name=self.settings.whisperx_model or None, model_dir=str(model_dir))
+                except Exception as exc:  # offline download, bad folder, unknown language
+                    _failures[key] = (time.monotonic(), str(exc) or type(exc).__name__)
+                    raise BackendFailed(f"the alignment model could not be loaded: {exc}") from None
+                _failures.pop(key, None)
                 _models[key] = (model, metadata)
                 log.info("whisperx alignment model for %s loaded on %s", language, device)
             return _models[key]
@@ -107,10 +118,7 @@ class WhisperXBackend:
         if not ok:
             raise BackendSkipped(reason)
         segments, owners = self._segments(request, language)
-        try:
-            model, metadata = self.load(language)
-        except Exception as exc:  # a download that cannot happen offline, a bad folder
-            raise BackendFailed(f"the alignment model could not be loaded: {exc}") from None
+        model, metadata = self.load(language)
         import whisperx
 
         result = whisperx.align(segments, model, metadata, request.samples, self._resolve_device(),
