@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .timing.types import AlignmentResult
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,15 @@ class PreparedReference:
 
 
 @dataclass
+class TimedAudio:
+    """Word timings of one audio file and the subtitle files written from them."""
+
+    audio_path: Path
+    alignment: "AlignmentResult"
+    files: dict[str, Path]  # srt_words, srt_phrases, vtt, json, csv, ass
+
+
+@dataclass
 class SynthesisResult:
     audio_path: Path
     sample_rate: int
@@ -36,6 +49,9 @@ class SynthesisResult:
     seed: int
     ref_text: str
     spectrogram_path: Path | None
+    text: str  # the text that was spoken (cleaned)
     chunks: list[str]
+    chunk_spans: list[tuple[str, float, float]]  # (chunk text, start s, end s) in the output audio
     notices: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)  # stage → seconds, for benchmarks and logs
+    timing: TimedAudio | None = None  # word timings, when requested and possible

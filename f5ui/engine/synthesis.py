@@ -85,6 +85,28 @@ def plan_chunks(ref_audio_samples: int, ref_sample_rate: int, ref_text: str, gen
     return chunk_text(gen_text, max_chars=max_chars)
 
 
+def chunk_spans(ref_samples: int, ref_sample_rate: int, ref_text: str, chunks: list[str], speed: float,
+                cross_fade: float) -> list[tuple[str, float, float]]:
+    """Where each chunk lies in the output: the frame counts `infer_batch_process` gives each chunk
+    (its duration rule, including the slow-down of very short chunks), joined with its cross-fade."""
+    from f5_tts.infer.utils_infer import hop_length, target_sample_rate
+
+    if len(ref_text[-1].encode("utf-8")) == 1:
+        ref_text = ref_text + " "  # as infer_batch_process pads it
+    ref_frames = int(round(ref_samples * target_sample_rate / ref_sample_rate)) // hop_length
+    spans, cursor = [], 0
+    for chunk in chunks:
+        local_speed = 0.3 if len(chunk.encode("utf-8")) < 10 else speed
+        frames = int(ref_frames / len(ref_text.encode("utf-8")) * len(chunk.encode("utf-8")) / local_speed)
+        length = frames * hop_length
+        if spans:
+            overlap = min(int(cross_fade * target_sample_rate), length, spans[-1][2] - spans[-1][1])
+            cursor -= max(overlap, 0)
+        spans.append((chunk, cursor, cursor + length))
+        cursor += length
+    return [(text, start / target_sample_rate, end / target_sample_rate) for text, start, end in spans]
+
+
 def synthesize(
     service: ModelService,
     references: ReferenceCache,
@@ -144,5 +166,6 @@ def synthesize(
     progress(1.0, "Done")
     log.info("Generated %.2f s of audio in %d chunk(s), seed %d, %.2f s inference", duration, len(chunks), seed,
              timings["inference"])
-    return SynthesisResult(audio_path, sample_rate, duration, seed, reference.text, spectrogram_path, chunks,
-                           list(reference.notices), timings)
+    spans = chunk_spans(len(ref.samples), ref.sample_rate, reference.text, chunks, params.speed, params.cross_fade)
+    return SynthesisResult(audio_path, sample_rate, duration, seed, reference.text, spectrogram_path, text, chunks,
+                           spans, list(reference.notices), timings)
