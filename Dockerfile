@@ -8,7 +8,8 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY requirements.txt constraints.txt ./
-RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt \
+ && python -m nltk.downloader -d /usr/local/share/nltk_data punkt_tab
 
 COPY app.py ./
 COPY f5ui ./f5ui

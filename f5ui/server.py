@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -32,7 +31,8 @@ def create_app(studio: Studio) -> FastAPI:
     return gr.mount_gradio_app(
         app, demo, path="/",
         theme=gr.themes.Soft(), css_paths=[ASSETS / "style.css"],
-        allowed_paths=[str(studio.settings.data_path), str(studio.output_dir), tempfile.gettempdir()],
+        head=f"<script>{(ASSETS / 'karaoke.js').read_text()}</script>",
+        allowed_paths=[str(studio.output_dir)],
         ssr_mode=False, show_error=True,
     )
 

@@ -40,3 +40,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
   .venv/bin/python -m pip install -q -r "$req"
   echo "$digest" > "$stamp"
 fi
+
+# WhisperX splits sentences with nltk's punkt_tab, which no package ships; fetch it once for the app
+# (the tests build their own). Offline this fails fast and WhisperX stays off with the reason shown.
+if [ "$mode" = app ] && ! .venv/bin/python -c "import nltk; nltk.data.find('tokenizers/punkt_tab/english/')" 2>/dev/null; then
+  timeout 120 .venv/bin/python -m nltk.downloader -q -d .venv/nltk_data punkt_tab </dev/null >/dev/null 2>&1 \
+    || echo "setup: could not download nltk punkt_tab (offline?): WhisperX alignment stays off; the other aligners work."
+fi

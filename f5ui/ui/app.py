@@ -6,6 +6,7 @@ import gradio as gr
 
 from ..engine.model_service import FAILED, LOADING, READY
 from ..service import Studio
+from .align_tab import build_align_tab
 from .generate_tab import build_generate_tab
 
 
@@ -26,6 +27,8 @@ def build_app(studio: Studio) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Generate", id="generate"):
                 build_generate_tab(studio)
+            with gr.Tab("Align", id="align"):
+                build_align_tab(studio)
 
         def refresh_status():
             # Keep polling only while the model is loading.

@@ -9,6 +9,7 @@ from ..engine.synthesis import RANGES
 from ..errors import InputError, UserFacingError
 from ..schema import GenerationParams
 from ..service import Studio
+from .timing_view import AUTO, aligner_choices, build_timing_outputs, render, subtitle_file_list
 
 DEFAULTS = GenerationParams()
 
@@ -36,19 +37,23 @@ def to_gradio_error(error: UserFacingError) -> gr.Error:
 
 def make_generate_handler(studio: Studio):
     def generate(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,
-                 remove_silence, progress=gr.Progress()):
+                 remove_silence, word_timings=True, aligner=AUTO, progress=gr.Progress()):
         random_seed = bool(randomize_seed) or seed is None or seed < 0
         params = GenerationParams(speed=speed, nfe_step=int(nfe_step), cfg_strength=cfg_strength,
                                   cross_fade=cross_fade, seed=None if random_seed else int(seed),
                                   remove_silence=bool(remove_silence))
         try:
             result = studio.generate(ref_audio, ref_text or "", gen_text or "", params,
-                                     progress=lambda fraction, desc: progress(fraction, desc=desc))
+                                     progress=lambda fraction, desc: progress(fraction, desc=desc),
+                                     word_timings=bool(word_timings),
+                                     aligner=None if aligner in (None, "", AUTO) else aligner)
         except UserFacingError as error:
             raise to_gradio_error(error) from None
         for notice in result.notices:
             gr.Warning(notice)
-        return str(result.audio_path), result.seed, result.ref_text.strip(), str(result.spectrogram_path)
+        timing = result.timing
+        return (str(result.audio_path), result.seed, result.ref_text.strip(), str(result.spectrogram_path),
+                timing.alignment.to_dict() if timing else None, subtitle_file_list(timing.files if timing else None))
 
     return generate
 
@@ -78,19 +83,26 @@ def build_generate_tab(studio: Studio) -> None:
                     seed = gr.Number(label="Seed", value=0, precision=0, minimum=-1, elem_id="seed")
                     randomize_seed = gr.Checkbox(label="Randomize seed", value=True)
                 remove_silence = gr.Checkbox(label="Remove long silences", value=False)
+                with gr.Row():
+                    word_timings = gr.Checkbox(label="Word timings", value=True, elem_id="word-timings",
+                                               info="Time every word and write subtitle files.")
+                    aligner = gr.Dropdown(aligner_choices(), value=AUTO, label="Aligner",
+                                          info="auto tries them in order and says why each was passed over.")
             generate_btn = gr.Button("Generate", variant="primary", elem_id="generate-btn")
         with gr.Column(scale=1):
             out_audio = gr.Audio(label="Cloned speech", type="filepath", interactive=False, elem_id="out-audio")
             with gr.Row():
                 used_seed = gr.Number(label="Seed used", precision=0, interactive=False)
                 used_ref_text = gr.Textbox(label="Reference text used", interactive=False)
+            backend, karaoke, table, files, raw = build_timing_outputs("gen")
             spectrogram = gr.Image(label="Spectrogram", type="filepath", interactive=False)
 
     generate_btn.click(
         make_generate_handler(studio),
         inputs=[ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,
-                remove_silence],
-        outputs=[out_audio, used_seed, used_ref_text, spectrogram],
+                remove_silence, word_timings, aligner],
+        outputs=[out_audio, used_seed, used_ref_text, spectrogram, raw, files],
         api_name="generate",
         concurrency_id="model",  # one queue for everything that runs the model
-    )
+    ).then(render, inputs=[raw, out_audio], outputs=[karaoke, table, backend], api_visibility="private",
+           queue=False)
