@@ -43,7 +43,9 @@ fi
 
 # WhisperX splits sentences with nltk's punkt_tab, which no package ships; fetch it once for the app
 # (the tests build their own). Offline this fails fast and WhisperX stays off with the reason shown.
-if [ "$mode" = app ] && ! .venv/bin/python -c "import nltk; nltk.data.find('tokenizers/punkt_tab/english/')" 2>/dev/null; then
-  timeout 120 .venv/bin/python -m nltk.downloader -q -d .venv/nltk_data punkt_tab </dev/null >/dev/null 2>&1 \
-    || echo "setup: could not download nltk punkt_tab (offline?): WhisperX alignment stays off; the other aligners work."
+has_punkt() { .venv/bin/python -c "import nltk; nltk.data.find('tokenizers/punkt_tab/english/')" 2>/dev/null; }
+if [ "$mode" = app ] && ! has_punkt; then
+  # The downloader exits 0 even when it fails, so check again afterwards.
+  timeout 120 .venv/bin/python -m nltk.downloader -q -d .venv/nltk_data punkt_tab </dev/null >/dev/null 2>&1 || true
+  has_punkt || echo "setup: could not download nltk punkt_tab (offline?): WhisperX alignment stays off; the other aligners work."
 fi
