@@ -21,7 +21,14 @@ def test_readme_client_example_runs(live_app, ref_clip, monkeypatch, tmp_path, c
     exec(compile(example.replace("http://127.0.0.1:7860/", live_app.url + "/"), "README.md", "exec"), namespace)
     assert namespace["seed"] == 42
     assert sf.info(namespace["audio_path"]).duration > 1.0
-    assert namespace["audio_path"] in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert namespace["audio_path"] in printed
+    assert [w["word"] for w in namespace["timings"]["words"]][:2] == ["Hello!", "This"]
+    assert "Hello!" in printed
+    # The /align block continues with the same client.
+    align_example = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if 'api_name="/align"' in b)
+    exec(compile(align_example, "README.md", "exec"), namespace)
+    assert capsys.readouterr().out.startswith(namespace["timings"]["backend"] + " ")
 
 
 def test_readme_has_exactly_two_setup_commands():
