@@ -14,20 +14,23 @@ from .timing_view import AUTO, aligner_choices, build_timing_outputs, render, su
 DEFAULTS = GenerationParams()
 
 
-class NamedSlider(gr.Slider):
-    """A slider whose out-of-range error (only reachable through the API) names the setting and its range."""
+def _slider(name: str, label: str, value: float, step: float, info: str) -> gr.Slider:
+    """A slider whose out-of-range error (reachable only through the API) names the setting and its range.
+    The instance's preprocess is wrapped rather than subclassed: Gradio writes a .pyi stub next to the
+    module of every Component subclass when it is imported."""
+    low, high, hint = RANGES[name]
+    slider = gr.Slider(low, high, value=value, step=step, label=label, info=info)
+    check = slider.preprocess
 
-    def preprocess(self, payload: float) -> float:
+    def preprocess(payload: float) -> float:
         try:
-            return super().preprocess(payload)
+            return check(payload)
         except gr.Error:
-            raise gr.Error(f"{self.label} = {payload} is out of range. Use a value from {self.minimum} to "
-                           f"{self.maximum}.", title="Invalid input", print_exception=False) from None
+            raise gr.Error(f"{label} = {payload} is out of range. Use a value from {low} to {high} ({hint}).",
+                           title="Invalid input", print_exception=False) from None
 
-
-def _slider(name: str, label: str, value: float, step: float, info: str) -> NamedSlider:
-    low, high, _ = RANGES[name]
-    return NamedSlider(low, high, value=value, step=step, label=label, info=info)
+    slider.preprocess = preprocess
+    return slider
 
 
 def to_gradio_error(error: UserFacingError) -> gr.Error:
