@@ -1,4 +1,4 @@
-"""The HTTP server: FastAPI with /health, and the Gradio app mounted at /."""
+"""The HTTP server: FastAPI with /health and /diagnostics, and the Gradio app mounted at /."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from .config import Settings
+from .diagnostics import Diagnostics
 from .logs import configure_logging
 from .service import Studio
 from .ui.app import build_app
@@ -18,14 +19,26 @@ log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-def create_app(studio: Studio) -> FastAPI:
+def create_app(studio: Studio, diagnostics: Diagnostics | None = None) -> FastAPI:
+    """The FastAPI app; `diagnostics` defaults to the studio's own (checks not run yet run on first use)."""
+    if diagnostics is not None:
+        studio.diagnostics = diagnostics  # one report behind the panel, /health and /diagnostics
+    diagnostics = studio.diagnostics
     app = FastAPI(title="f5ui")
 
     @app.get("/health")
     def health() -> dict:
-        """200 whenever the server is up; `ready` is true once a generation can run."""
+        """200 whenever the server is up; `ready` is true once a generation can run. Cheap: the
+        checks are cached results, only the model state is read live."""
         status = studio.model.status()
-        return {"status": "ok", "ready": status.state == "ready", "model": status.as_dict()}
+        ready = status.state == "ready"
+        return {"status": "ok", "ready": ready, "reason": "" if ready else status.detail,
+                "model": status.as_dict(), "checks": diagnostics.health_summary()}
+
+    @app.get("/diagnostics")
+    def diagnostics_report() -> dict:
+        """The full diagnostics report (the same JSON as the /diagnostics API endpoint)."""
+        return diagnostics.report()
 
     demo = build_app(studio)
     return gr.mount_gradio_app(
@@ -49,6 +62,9 @@ def serve(settings: Settings) -> None:
     import matplotlib.pyplot  # noqa: F401
 
     studio = Studio(settings)
+    studio.diagnostics.run_fast()  # milliseconds; one log line per check before anything serves
     app = create_app(studio)
     studio.start()  # the model loads in the background; the UI answers meanwhile
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    studio.diagnostics.start_background()  # torch, GPU, aligner imports, hub: seconds, off the main thread
+    # Bounded graceful shutdown: open event streams would otherwise keep `docker stop` waiting for SIGKILL.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=3)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .config import Settings
+from .diagnostics import Diagnostics
 from .engine.model_service import ModelService
 from .engine.reference import ReferenceCache
 from .engine.synthesis import Progress, synthesize
@@ -27,6 +28,7 @@ class Studio:
         self.references = ReferenceCache(settings.writable_dir("cache/references"), settings.ref_cache_size)
         self.output_dir = settings.writable_dir("outputs")
         self.aligner = AlignmentChain(settings)
+        self.diagnostics = Diagnostics(self)  # checks run by the server: fast ones before serving
 
     def start(self) -> None:
         """Begin loading the model in the background (if configured to preload)."""
@@ -56,6 +58,7 @@ class Studio:
                 result.timing = self._align(result.audio_path, result.text, None, aligner, hints)
             except UserFacingError as error:  # the audio is still good: keep it and say why timings are missing
                 result.notices.append(f"Word timings are not available: {error}")
+        progress(1.0, "Done")
         return result
 
     def align(self, audio: str | Path | None, transcript: str, language: str | None = None,

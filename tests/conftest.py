@@ -148,3 +148,73 @@ def client(live_app):
     from gradio_client import Client
 
     return Client(live_app.url, verbose=False)
+
+
+# --- live apps with a controlled environment (degradation tests) ---------------------
+
+class EnvLiveApp(LiveApp):
+    """A live app whose environment the test sets entirely (PATH, PYTHONPATH, F5UI_DATA_DIR …);
+    its stdout goes to `log_dir`/stdout.log, which need not be the data dir."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = Path(env.get("F5UI_DATA_DIR", str(log_dir)))
+        self.log_path = log_dir / "stdout.log"
+        full_env = dict(os.environ, F5UI_DATA_DIR=str(log_dir))
+        full_env.update(env)
+        full_env["F5UI_PORT"] = str(self.port)
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=full_env,
+                                     stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT)
+
+    def client(self):  # noqa: ANN201 - gradio_client.Client
+        """A gradio_client for this app, closed by stop() (its heartbeat stream holds the server open)."""
+        from gradio_client import Client
+
+        client = Client(self.url, verbose=False)
+        self.__dict__.setdefault("clients", []).append(client)
+        return client
+
+    def stop(self) -> None:
+        for client in self.__dict__.get("clients", []):
+            client.close()
+        # uvicorn's graceful shutdown waits on open streams (browser pages, heartbeats): a test app
+        # has nothing to save, so don't wait long.
+        self.proc.terminate()
+        try:
+            self.proc.wait(3)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def diagnostics(self) -> dict:
+        return requests.get(self.url + "/diagnostics", timeout=10).json()
+
+    def wait_checks(self, timeout: float = 150) -> dict:
+        """The report once the background checks are done (they wait for the model's own imports)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            report = self.diagnostics()
+            if not report["pending"]:
+                return report
+            time.sleep(0.3)
+        raise TimeoutError(f"background checks still running: {report['pending']}")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian Chromium driven by Playwright, launched as tests/test_browser.py does. Module scope:
+    two sync Playwright sessions cannot be open in one process at once."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert executable, "Debian chromium is required (scripts/setup.sh test installs it)"
+    args = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--no-sandbox"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=args)
+        yield browser
+        browser.close()

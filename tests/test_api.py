@@ -28,29 +28,32 @@ def test_ui_answers_while_the_model_loads_and_health_reports_readiness(tiny_env,
 
 def test_generate_endpoint_returns_audio_seed_text_and_picture(client, ref_clip, live_app):
     ref, ref_text = ref_clip
-    audio, seed, ref_text_used, picture = client.predict(
+    audio, seed, ref_text_used, picture, timing, files = client.predict(
         handle_file(str(ref)), ref_text, "Programs call the same generate function as the browser.",
         1.0, 8, 2.0, 0.15, 77, False, False, api_name="/generate")
     info = sf.info(audio)
     assert info.samplerate == 24000 and info.duration > 1.0
     assert seed == 77 and ref_text_used == ref_text
     assert picture.endswith(".png")
+    assert [w["word"] for w in timing["words"]][0] == "Programs" and len(files) == 6
     assert live_app.health()["ready"] is True
 
 
 def test_randomize_seed_reports_the_seed_used(client, ref_clip):
     ref, ref_text = ref_clip
-    _, seed, _, _ = client.predict(handle_file(str(ref)), ref_text, "A random seed.", 1.0, 8, 2.0, 0.15, 5, True,
+    _, seed, *_ = client.predict(handle_file(str(ref)), ref_text, "A random seed.", 1.0, 8, 2.0, 0.15, 5, True,
                                    False, api_name="/generate")
     assert isinstance(seed, (int, float)) and 0 <= seed < 2**31
 
 
 def test_api_page_lists_only_documented_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/generate"}
+    assert set(endpoints) == {"/generate", "/align", "/diagnostics"}
     params = [p["parameter_name"] for p in endpoints["/generate"]["parameters"]]
     assert params == ["ref_audio", "ref_text", "gen_text", "speed", "nfe_step", "cfg_strength", "cross_fade",
-                      "seed", "randomize_seed", "remove_silence"]
+                      "seed", "randomize_seed", "remove_silence", "word_timings", "aligner"]
+    assert [p["parameter_name"] for p in endpoints["/align"]["parameters"]] == [
+        "audio", "transcript", "language", "aligner"]
 
 
 def test_requests_wait_for_a_loading_model_instead_of_failing(tiny_env, tmp_path, ref_clip):

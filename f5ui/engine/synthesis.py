@@ -163,7 +163,7 @@ def synthesize(
     import soundfile as sf
 
     duration = sf.info(str(audio_path)).duration
-    progress(1.0, "Done")
+    progress(0.97, "Audio ready")
     log.info("Generated %.2f s of audio in %d chunk(s), seed %d, %.2f s inference", duration, len(chunks), seed,
              timings["inference"])
     spans = chunk_spans(len(ref.samples), ref.sample_rate, reference.text, chunks, params.speed, params.cross_fade)

@@ -42,7 +42,31 @@ class GoogleBackend:
     def _credentials_path(self) -> str:
         return self.settings.google_credentials or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
 
+    _import_problem = ""  # set by probe_import(): installed but failing at import time
+
+    def probe_import(self) -> str:
+        """Import the Speech-to-Text client for real ('' when it works, else why); availability()
+        reports it from then on."""
+        import importlib
+
+        try:
+            importlib.import_module("google.cloud.speech_v1")
+            self._import_problem = ""
+        except Exception as exc:  # a broken install fails here, not in find_spec
+            self._import_problem = f"{type(exc).__name__}: {exc}"
+        return self._import_problem
+
     def availability(self, language: str) -> tuple[bool, str]:
+        import importlib.util
+
+        try:  # imports the google and google.cloud namespaces only: cheap
+            found = importlib.util.find_spec("google.cloud.speech_v1") is not None
+        except (ImportError, ValueError) as exc:
+            return False, f"google-cloud-speech is installed but cannot be imported ({type(exc).__name__}: {exc})"
+        if not found:
+            return False, "google-cloud-speech is not installed (pip install google-cloud-speech)"
+        if self._import_problem:
+            return False, f"google-cloud-speech is installed but cannot be imported ({self._import_problem})"
         endpoint = self.settings.google_endpoint
         if endpoint.startswith(INSECURE):
             return True, f"Speech-to-Text at {endpoint} (plaintext gRPC, no credentials)"
