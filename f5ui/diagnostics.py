@@ -231,7 +231,7 @@ class Diagnostics:
         it from a background thread (start_background) unless a caller wants to wait."""
         steps: list[tuple[str, Callable[[], list[Check]]]] = [
             ("aligners", self._aligners), ("torch", self._torch_and_gpu), ("hub", self._hub),
-            ("imports", self._import_probes)]
+            ("imports", self._import_probes), ("whisperx model", self._whisperx_model)]
         with self._lock:
             self._pending = [name for name, _ in steps]
         results: dict[str, Check] = {}
@@ -531,6 +531,30 @@ class Diagnostics:
                 reason = "not in F5UI_ALIGNERS"
                 checks.append(Check(f"aligner {name}", "alignment", OFF, reason, _aligner_fix(name, reason, data_path)))
         return checks
+
+    def _whisperx_model(self) -> list[Check]:
+        """Is WhisperX's alignment model on disk, or can it be fetched? (After the import probes: it imports whisperx.)"""
+        aligner = self.studio.aligner
+        backend = aligner.backends["whisperx"]
+        if "whisperx" not in aligner.order or importlib.util.find_spec("whisperx") is None:
+            return []
+        language = self.studio.settings.language
+        try:
+            source, detail = backend.model_source(language)
+        except Exception as exc:  # noqa: BLE001 - a broken whisperx shows in its aligner row already
+            return [Check("whisperx model", "alignment", OFF, f"cannot tell ({type(exc).__name__}: {exc})",
+                          "See the 'aligner whisperx' row.")]
+        fix_local = "set F5UI_WHISPERX_MODEL to a local wav2vec2 CTC folder"
+        if source in ("local", "cached"):
+            return [Check("whisperx model", "alignment", OK, detail)]
+        if source == "none":
+            return [Check("whisperx model", "alignment", OFF, detail, f"To align {language!r} with WhisperX, {fix_local}.")]
+        offline = hub_offline()
+        if offline and "Hugging Face" in detail:
+            return [Check("whisperx model", "alignment", WARN, f"not cached and {offline}=1: {detail} cannot happen; "
+                          "the chain falls through to the next aligner.",
+                          f"Run once with network access to cache it, or {fix_local}.")]
+        return [Check("whisperx model", "alignment", OK, f"not cached yet: {detail}")]
 
     def _torch_and_gpu(self) -> list[Check]:
         try:

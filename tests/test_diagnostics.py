@@ -329,3 +329,29 @@ def test_report_file_is_named_by_content(studio, tmp_path):
     assert first == again and json.loads(first.read_text())["checks"] == report["checks"]
     changed = write_report_file(dict(report, ready=not report["ready"]), tmp_path)
     assert changed != first
+
+
+@pytest.mark.parametrize("language, env, setup, status, words", [
+    ("en", {}, None, "ok", ["not cached yet", "WAV2VEC2_ASR_BASE_960H"]),
+    ("en", {}, "torch-weights", "ok", ["WAV2VEC2_ASR_BASE_960H at"]),
+    ("ja", {}, None, "warn", ["not cached", "jonatasgrosman/wav2vec2-large-xlsr-53-japanese"]),
+    ("xx", {}, None, "off", ["no default alignment model", "'xx'"]),
+    ("en", {"F5UI_WHISPERX_MODEL": "LOCAL"}, "local-folder", "ok", ["local model folder"]),
+])
+def test_whisperx_model_is_reported_cached_local_or_downloadable(tiny_env, tmp_path, monkeypatch, language, env,
+                                                                 setup, status, words):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    data = tmp_path / "data"
+    if setup == "torch-weights":  # what torch.hub leaves after whisperx's first English load
+        (data / "models").mkdir(parents=True)
+        (data / "models" / "wav2vec2_fairseq_base_ls960_asr_ls960.pth").write_bytes(b"weights")
+    if setup == "local-folder":
+        (tmp_path / "local-model").mkdir()
+        env = {"F5UI_WHISPERX_MODEL": str(tmp_path / "local-model")}
+    studio = make_studio(tiny_env, data, F5UI_LANGUAGE=language, **env)
+    check = {c.name: c for c in studio.diagnostics.run_slow()}["whisperx model"]
+    assert check.status == status, check
+    for word in words:
+        assert word in check.detail, (word, check.detail)
+    if status == "warn":
+        assert "F5UI_WHISPERX_MODEL" in check.fix

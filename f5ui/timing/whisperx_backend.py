@@ -100,6 +100,34 @@ class WhisperXBackend:
         return True, f"wav2vec2 forced alignment ({model}, loaded on first use)"
 
     # --- model ----------------------------------------------------------------------
+    def model_source(self, language: str) -> tuple[str, str]:
+        """Where the alignment model for `language` would come from, without loading it:
+        ("local" | "cached" | "download" | "none", detail). Imports whisperx: call it off the request path."""
+        from whisperx.alignment import DEFAULT_ALIGN_MODELS_HF, DEFAULT_ALIGN_MODELS_TORCH
+
+        language = language.split("-")[0]
+        name = self.settings.whisperx_model
+        model_dir = self.settings.writable_dir("models")
+        if name and Path(name).expanduser().is_dir():
+            return "local", f"local model folder {name}"
+        if not name and language in DEFAULT_ALIGN_MODELS_TORCH:
+            import torchaudio
+
+            bundle = getattr(torchaudio.pipelines, DEFAULT_ALIGN_MODELS_TORCH[language])
+            # load_align_model hands model_dir to torch.hub, which keeps the file under its own name.
+            weights = model_dir / Path(bundle._path).name
+            if weights.is_file():
+                return "cached", f"{DEFAULT_ALIGN_MODELS_TORCH[language]} at {weights}"
+            return "download", f"{DEFAULT_ALIGN_MODELS_TORCH[language]} (torchaudio) into {model_dir} on first use"
+        name = name or DEFAULT_ALIGN_MODELS_HF.get(language, "")
+        if not name:
+            return "none", f"whisperx has no default alignment model for language {language!r}"
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(name, "config.json", cache_dir=str(model_dir)), str):
+            return "cached", f"{name} in {model_dir}"
+        return "download", f"{name} from the Hugging Face Hub into {model_dir} on first use"
+
     def _resolve_device(self) -> str:
         if self._device is None:
             from ..engine.device import resolve_device

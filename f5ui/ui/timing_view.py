@@ -13,7 +13,6 @@ from ..timing.chain import BACKEND_NAMES
 
 WORD_COLUMNS = ["#", "word", "start (s)", "end (s)", "confidence", "interpolated"]
 AUTO = "auto"
-STATUS_MARK = {"used": "✔", "skipped": "○", "failed": "✘"}
 
 
 def aligner_choices() -> list[str]:
@@ -54,8 +53,7 @@ def backend_markdown(timing: dict | None) -> str:
     lines = [f"**Word timings by `{timing['backend']}`**"
              + (" (low confidence)" if timing.get("low_confidence") else "")]
     for attempt in timing.get("attempts", []):
-        mark = STATUS_MARK.get(attempt["status"], "")
-        lines.append(f"- {mark} `{attempt['backend']}` {attempt['status']}: {html.escape(attempt['reason'])}")
+        lines.append(f"- `{attempt['backend']}` **{attempt['status']}**: {html.escape(attempt['reason'])}")
     if timing.get("warning"):
         lines.append(f"\n⚠ {html.escape(timing['warning'])}")
     return "\n".join(lines)
