@@ -16,6 +16,7 @@ from .engine.synthesis import Progress, synthesize
 from .errors import InputError, UserFacingError
 from .export.subtitles import write_all
 from .schema import GenerationParams, SynthesisResult, TimedAudio
+from .timing.base import ChunkHint
 from .timing.chain import AlignmentChain
 
 log = logging.getLogger(__name__)
@@ -66,11 +67,10 @@ class Studio:
         """Word timings and subtitle files for any recording and its transcript."""
         if not audio:
             raise InputError("No audio was given.", "Upload the recording whose words should be timed.")
-        with _user_facing("Alignment"):
-            return self._align(Path(audio), transcript, language, aligner, None)
+        return self._align(Path(audio), transcript, language, aligner, None)
 
     def _align(self, audio: Path, transcript: str, language: str | None, aligner: str | None,
-               hints) -> TimedAudio:
+               hints: list[ChunkHint] | None) -> TimedAudio:
         with _user_facing("Alignment"):
             alignment = self.aligner.align(audio, transcript, language=language, chunk_hints=hints,
                                            backend=aligner or None)
