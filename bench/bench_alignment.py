@@ -12,6 +12,7 @@ mapping, not Google's service.
 
 from __future__ import annotations
 
+import os
 import argparse
 import logging
 import tempfile
@@ -77,8 +78,8 @@ def main() -> None:
         rows.append((name, load, per_second, note))
 
     print(f"\nAlignment speed on {len(items)} clips, {audio_seconds:.1f} s of audio, x{args.repeat}, CPU "
-          f"({__import__('os').cpu_count()} cores)\n")
-    print(f"| backend | load (s, once) | s per audio s (warm) | note |\n|---|---|---|---|")
+          f"({os.cpu_count()} cores)\n")
+    print("| backend | load (s, once) | s per audio s (warm) | note |\n|---|---|---|---|")
     for name, load, per_second, note in rows:
         print(f"| {name} | {load:.2f} | {per_second:.4f} | {note} |")
 

@@ -10,7 +10,6 @@ Secrets never enter a check: credential files are shown by path, keys with mask(
 
 from __future__ import annotations
 
-import importlib
 import importlib.metadata
 import importlib.util
 import json
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .config import DEFAULT_CKPT
+from .packages import PackageProbe
 
 if TYPE_CHECKING:  # the studio imports this module; avoid the cycle at run time
     from .service import Studio
@@ -110,15 +110,6 @@ def _find(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):  # a broken parent package, or a module blocked in sys.modules
         return False
-
-
-def _import_problem(module: str) -> str:
-    """Import `module` for real: '' when it works, else the error in one line."""
-    try:
-        importlib.import_module(module)
-        return ""
-    except Exception as exc:  # any failure at import time means the feature cannot run
-        return f"{type(exc).__name__}: {exc}"
 
 
 def _is_true(value: str | None) -> bool:
@@ -620,7 +611,7 @@ class Diagnostics:
             if probe is not None:
                 probe()  # availability() reports a failure from now on; run_slow logs the changed rows
         checks = self._aligners()
-        problem = _import_problem("boto3") if _find("boto3") else ""
+        problem = PackageProbe("boto3", "boto3").probe() if _find("boto3") else ""
         if problem:
             checks.append(Check("boto3", "export", OFF, f"boto3 is installed but cannot be imported ({problem}).",
                                 "Reinstall it: pip install --force-reinstall boto3"))

@@ -50,3 +50,4 @@ class Backend(Protocol):
 
     def align(self, request: AlignInput) -> BackendOutput:
         """Raise BackendSkipped when it does not apply, BackendFailed (or any error) when it fails."""
+

@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from ..config import Settings
+from ..packages import PackageProbe
 from .base import SAMPLE_RATE, AlignInput, BackendOutput
 from .types import BackendFailed, BackendSkipped
 from .words import map_recognized
@@ -36,37 +37,21 @@ class GoogleBackend:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._package = PackageProbe("google.cloud.speech_v1", "google-cloud-speech")
         self._client: Any = None
         self._lock = threading.Lock()
 
     def _credentials_path(self) -> str:
         return self.settings.google_credentials or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
 
-    _import_problem = ""  # set by probe_import(): installed but failing at import time
-
     def probe_import(self) -> str:
-        """Import the Speech-to-Text client for real ('' when it works, else why); availability()
-        reports it from then on."""
-        import importlib
-
-        try:
-            importlib.import_module("google.cloud.speech_v1")
-            self._import_problem = ""
-        except Exception as exc:  # a broken install fails here, not in find_spec
-            self._import_problem = f"{type(exc).__name__}: {exc}"
-        return self._import_problem
+        """Import the package for real ('' when it works, else why); see PackageProbe."""
+        return self._package.probe()
 
     def availability(self, language: str) -> tuple[bool, str]:
-        import importlib.util
-
-        try:  # imports the google and google.cloud namespaces only: cheap
-            found = importlib.util.find_spec("google.cloud.speech_v1") is not None
-        except (ImportError, ValueError) as exc:
-            return False, f"google-cloud-speech is installed but cannot be imported ({type(exc).__name__}: {exc})"
-        if not found:
-            return False, "google-cloud-speech is not installed (pip install google-cloud-speech)"
-        if self._import_problem:
-            return False, f"google-cloud-speech is installed but cannot be imported ({self._import_problem})"
+        ok, reason = self._package.availability()
+        if not ok:
+            return False, reason
         endpoint = self.settings.google_endpoint
         if endpoint.startswith(INSECURE):
             return True, f"Speech-to-Text at {endpoint} (plaintext gRPC, no credentials)"

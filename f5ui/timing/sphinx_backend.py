@@ -12,6 +12,7 @@ import re
 import threading
 from typing import Optional
 
+from ..packages import PackageProbe
 from .base import SAMPLE_RATE, AlignInput, BackendOutput
 from .types import BackendFailed, BackendSkipped
 from .words import Timed
@@ -35,33 +36,18 @@ class SphinxBackend:
     name = "sphinx"
 
     def __init__(self) -> None:
+        self._package = PackageProbe("pocketsphinx", "pocketsphinx")
         self._decoder = None
         self._lock = threading.Lock()  # one decoder, not re-entrant
 
-    _import_problem = ""  # set by probe_import(): installed but failing at import time
-
     def probe_import(self) -> str:
-        """Import pocketsphinx for real ('' when it works, else why); availability() reports it from then on."""
-        import importlib
-
-        try:
-            importlib.import_module("pocketsphinx")
-            self._import_problem = ""
-        except Exception as exc:  # a broken install fails here, not in find_spec
-            self._import_problem = f"{type(exc).__name__}: {exc}"
-        return self._import_problem
+        """Import the package for real ('' when it works, else why); see PackageProbe."""
+        return self._package.probe()
 
     def availability(self, language: str) -> tuple[bool, str]:
-        import importlib.util
-
-        try:
-            found = importlib.util.find_spec("pocketsphinx") is not None
-        except (ImportError, ValueError) as exc:
-            return False, f"pocketsphinx is installed but cannot be imported ({type(exc).__name__}: {exc})"
-        if not found:
-            return False, "pocketsphinx is not installed (pip install pocketsphinx)"
-        if self._import_problem:
-            return False, f"pocketsphinx is installed but cannot be imported ({self._import_problem})"
+        ok, reason = self._package.availability()
+        if not ok:
+            return False, reason
         if not language.lower().startswith("en"):
             return False, f"pocketsphinx ships only an English (en-us) model; language is {language!r}"
         return True, "offline English aligner (pocketsphinx en-us model)"

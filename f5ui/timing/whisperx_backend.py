@@ -10,8 +10,6 @@ backend is skipped with instructions when it is not there.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import threading
 import time
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..config import Settings
+from ..packages import PackageProbe
 from .base import AlignInput, BackendOutput
 from .types import BackendFailed, BackendSkipped
 from .words import Timed
@@ -51,6 +50,7 @@ class WhisperXBackend:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._package = PackageProbe("whisperx", "whisperx", "whisperx.alignment")
         self._device: Optional[str] = None
 
     # --- checks -------------------------------------------------------------------
@@ -72,27 +72,14 @@ class WhisperXBackend:
             return (f"nltk's punkt_tab data ({lang}) is not installed and whisperx would download it at request "
                     f"time; install it once with: python -m nltk.downloader -d {extra} punkt_tab")
 
-    _import_problem = ""  # set by probe_import(): installed but failing at import time
-
     def probe_import(self) -> str:
-        """Import whisperx's aligner for real ('' when it works, else why). Seconds on a cold
-        process, so diagnostics call it in the background; availability() reports it from then on."""
-        try:
-            importlib.import_module("whisperx.alignment")
-            self._import_problem = ""
-        except Exception as exc:  # a broken install (or a missing dependency of it) fails here
-            self._import_problem = f"{type(exc).__name__}: {exc}"
-        return self._import_problem
+        """Import the package for real ('' when it works, else why); see PackageProbe."""
+        return self._package.probe()
 
     def availability(self, language: str) -> tuple[bool, str]:
-        try:  # find_spec finds a package that is present but cannot import; probe_import() catches that
-            found = importlib.util.find_spec("whisperx") is not None
-        except (ImportError, ValueError) as exc:
-            return False, f"whisperx is installed but cannot be imported ({type(exc).__name__}: {exc})"
-        if not found:
-            return False, "whisperx is not installed (pip install whisperx)"
-        if self._import_problem:
-            return False, f"whisperx is installed but cannot be imported ({self._import_problem})"
+        ok, reason = self._package.availability()
+        if not ok:
+            return False, reason
         missing = self.punkt_missing(language.split("-")[0])
         if missing:
             return False, missing
