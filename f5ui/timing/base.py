@@ -7,6 +7,7 @@ from typing import Optional, Protocol, Sequence
 
 import numpy as np
 
+from ..packages import PackageProbe
 from .words import Timed, Token
 
 SAMPLE_RATE = 16000  # every backend works on 16 kHz mono (wav2vec2, pocketsphinx, Google LINEAR16)
@@ -51,3 +52,18 @@ class Backend(Protocol):
     def align(self, request: AlignInput) -> BackendOutput:
         """Raise BackendSkipped when it does not apply, BackendFailed (or any error) when it fails."""
 
+
+class NeedsPackage:
+    """For backends built on an optional package: `probe_import()` (diagnostics call it in the
+    background) and `package_problem()` for the start of `availability()`."""
+
+    _package: PackageProbe
+
+    def probe_import(self) -> str:
+        """Import the package for real ('' when it works, else why)."""
+        return self._package.probe()
+
+    def package_problem(self) -> str:
+        """'' when the package is installed and importable (as far as known), else why not."""
+        ok, reason = self._package.availability()
+        return "" if ok else reason

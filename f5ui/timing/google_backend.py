@@ -17,7 +17,7 @@ from typing import Any
 
 from ..config import Settings
 from ..packages import PackageProbe
-from .base import SAMPLE_RATE, AlignInput, BackendOutput
+from .base import SAMPLE_RATE, AlignInput, BackendOutput, NeedsPackage
 from .types import BackendFailed, BackendSkipped
 from .words import map_recognized
 
@@ -32,7 +32,7 @@ REGIONS = {"en": "en-US", "de": "de-DE", "fr": "fr-FR", "es": "es-ES", "it": "it
            "nl": "nl-NL", "ja": "ja-JP", "zh": "cmn-Hans-CN", "ko": "ko-KR", "ru": "ru-RU", "pl": "pl-PL"}
 
 
-class GoogleBackend:
+class GoogleBackend(NeedsPackage):
     name = "google"
 
     def __init__(self, settings: Settings) -> None:
@@ -44,14 +44,10 @@ class GoogleBackend:
     def _credentials_path(self) -> str:
         return self.settings.google_credentials or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
 
-    def probe_import(self) -> str:
-        """Import the package for real ('' when it works, else why); see PackageProbe."""
-        return self._package.probe()
-
     def availability(self, language: str) -> tuple[bool, str]:
-        ok, reason = self._package.availability()
-        if not ok:
-            return False, reason
+        problem = self.package_problem()
+        if problem:
+            return False, problem
         endpoint = self.settings.google_endpoint
         if endpoint.startswith(INSECURE):
             return True, f"Speech-to-Text at {endpoint} (plaintext gRPC, no credentials)"

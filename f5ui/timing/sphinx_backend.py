@@ -13,7 +13,7 @@ import threading
 from typing import Optional
 
 from ..packages import PackageProbe
-from .base import SAMPLE_RATE, AlignInput, BackendOutput
+from .base import SAMPLE_RATE, AlignInput, BackendOutput, NeedsPackage
 from .types import BackendFailed, BackendSkipped
 from .words import Timed
 
@@ -32,7 +32,7 @@ _VARIANT = re.compile(r"\(\d+\)$")  # "and(2)": alternate pronunciation
 PHONE_SECONDS = (0.02, 0.4)
 
 
-class SphinxBackend:
+class SphinxBackend(NeedsPackage):
     name = "sphinx"
 
     def __init__(self) -> None:
@@ -40,14 +40,10 @@ class SphinxBackend:
         self._decoder = None
         self._lock = threading.Lock()  # one decoder, not re-entrant
 
-    def probe_import(self) -> str:
-        """Import the package for real ('' when it works, else why); see PackageProbe."""
-        return self._package.probe()
-
     def availability(self, language: str) -> tuple[bool, str]:
-        ok, reason = self._package.availability()
-        if not ok:
-            return False, reason
+        problem = self.package_problem()
+        if problem:
+            return False, problem
         if not language.lower().startswith("en"):
             return False, f"pocketsphinx ships only an English (en-us) model; language is {language!r}"
         return True, "offline English aligner (pocketsphinx en-us model)"

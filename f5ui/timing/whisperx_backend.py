@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from ..config import Settings
 from ..packages import PackageProbe
-from .base import AlignInput, BackendOutput
+from .base import AlignInput, BackendOutput, NeedsPackage
 from .types import BackendFailed, BackendSkipped
 from .words import Timed
 
@@ -45,7 +45,7 @@ def _punkt_language(language: str) -> str:
     return table.get(language, "english")
 
 
-class WhisperXBackend:
+class WhisperXBackend(NeedsPackage):
     name = "whisperx"
 
     def __init__(self, settings: Settings) -> None:
@@ -72,14 +72,10 @@ class WhisperXBackend:
             return (f"nltk's punkt_tab data ({lang}) is not installed and whisperx would download it at request "
                     f"time; install it once with: python -m nltk.downloader -d {extra} punkt_tab")
 
-    def probe_import(self) -> str:
-        """Import the package for real ('' when it works, else why); see PackageProbe."""
-        return self._package.probe()
-
     def availability(self, language: str) -> tuple[bool, str]:
-        ok, reason = self._package.availability()
-        if not ok:
-            return False, reason
+        problem = self.package_problem()
+        if problem:
+            return False, problem
         missing = self.punkt_missing(language.split("-")[0])
         if missing:
             return False, missing
