@@ -28,8 +28,21 @@ class Setting:
     cli: str | None = None  # CLI flag, for the common ones
 
 
-def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+def parse_bool(value: str | None) -> bool:
+    """How every on/off variable is read (ours and HF_HUB_OFFLINE alike)."""
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def write_problem(folder: Path) -> str:
+    """Why `folder` cannot be written ('' when it can): create it and write a probe file."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return ""
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc.strerror or exc}"
 
 
 def _json_object(value: str) -> dict:
@@ -61,7 +74,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", "F5UI_DATA_DIR", "./f5ui_data",
             "Where outputs, caches and logs are written (point it at a network volume on RunPod).", str, "--data-dir"),
     Setting("preload", "F5UI_PRELOAD", True,
-            "Start loading the model in the background at launch (off: load on the first request).", _bool),
+            "Start loading the model in the background at launch (off: load on the first request).", parse_bool),
     Setting("max_chars", "F5UI_MAX_CHARS", 5000,
             "Longest text to generate, in characters; longer text is refused with a message.", int),
     Setting("ref_cache_size", "F5UI_REF_CACHE_SIZE", 32,
@@ -118,14 +131,10 @@ class Settings:
         """A sub-folder of the data dir; falls back to a temp dir if the data dir is unwritable."""
         for base in (self.data_path, Path(tempfile.gettempdir()) / "f5ui_data"):
             path = base / name
-            try:
-                path.mkdir(parents=True, exist_ok=True)
-                probe = path / ".write-test"
-                probe.write_bytes(b"")
-                probe.unlink()
+            problem = write_problem(path)
+            if not problem:
                 return path
-            except OSError as exc:
-                log.warning("Data dir %s is not writable (%s); using a temp dir", base, exc)
+            log.warning("Data dir %s is not writable (%s); using a temp dir", base, problem)
         raise OSError("No writable folder for outputs")
 
 
@@ -163,7 +172,7 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         if s.cli is None:
             continue
         kwargs: dict[str, Any] = {"dest": s.name, "default": None, "help": f"{s.doc} [env {s.env}]"}
-        if s.parse is _bool:
+        if s.parse is parse_bool:
             kwargs["action"] = "store_const"
             kwargs["const"] = True
         else:

@@ -29,7 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from .config import DEFAULT_CKPT
+from .config import DEFAULT_CKPT, parse_bool, write_problem
+from .engine.model_service import available_configs
 from .packages import PackageProbe
 
 if TYPE_CHECKING:  # the studio imports this module; avoid the cycle at run time
@@ -112,14 +113,10 @@ def _find(module: str) -> bool:
         return False
 
 
-def _is_true(value: str | None) -> bool:
-    return (value or "").strip().upper() in {"1", "ON", "YES", "TRUE"}
-
-
 def hub_offline() -> str:
     """The variable that makes the hub offline ('' when online), read now (tests and operators change it)."""
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        if _is_true(os.environ.get(name)):
+        if parse_bool(os.environ.get(name)):
             return name
     return ""
 
@@ -156,18 +153,6 @@ def _is_under(path: Path, parent: Path) -> bool:
         return True
     except ValueError:
         return False
-
-
-def _write_problem(folder: Path) -> str:
-    """Why a folder cannot be written ('' when it can): the same probe Settings.writable_dir makes."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".diagnostics-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-        return ""
-    except OSError as exc:
-        return f"{type(exc).__name__}: {exc.strerror or exc}"
 
 
 def _aligner_fix(name: str, reason: str, data_path: Path) -> str:
@@ -299,14 +284,10 @@ class Diagnostics:
         }
 
     def health_summary(self) -> dict[str, Any]:
-        """The compact form for /health: counts and the names of what is wrong."""
-        checks = self.checks()
-        counts = Counter(c.status for c in checks)
-        summary: dict[str, Any] = {status: counts.get(status, 0) for status in STATUSES}
-        summary["errors"] = [c.name for c in checks if c.status == ERROR]
-        summary["warnings"] = [c.name for c in checks if c.status == WARN]
-        summary["pending"] = list(self._pending)
-        return summary
+        """The compact form of report() for /health: counts and the names of what is wrong."""
+        report = self.report()
+        names = {status: [c["name"] for c in report["checks"] if c["status"] == status] for status in (ERROR, WARN)}
+        return {**report["summary"], "errors": names[ERROR], "warnings": names[WARN], "pending": report["pending"]}
 
     # --- model (live) ----------------------------------------------------------------
     def model_check(self) -> Check:
@@ -344,21 +325,11 @@ class Diagnostics:
                           "pip install f5-tts (or the pinned requirements.txt), then restart.")]
         return [Check("f5-tts", "model", OK, f"f5-tts {version} installed")]
 
-    def _f5tts_configs(self) -> list[str]:
-        # Located from the package spec: importing f5_tts.* pulls torch (seconds).
-        spec = importlib.util.find_spec("f5_tts")
-        names: set[str] = set()
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            folder = Path(location) / "configs"
-            if folder.is_dir():
-                names.update(p.stem for p in folder.glob("*.yaml"))
-        return sorted(names)
-
     def _model_config(self) -> list[Check]:
         settings = self.studio.settings
         if not _find("f5_tts"):
             return []  # the f5-tts check already says it is missing
-        configs = self._f5tts_configs()
+        configs = available_configs()  # f5_tts is a namespace package: listing its files imports nothing
         arch = f" with F5UI_MODEL_ARCH={json.dumps(settings.model_arch)}" if settings.model_arch else ""
         if settings.model not in configs:
             return [Check("model config", "model", ERROR, f"F5UI_MODEL={settings.model!r} is not an f5-tts config.",
@@ -440,7 +411,7 @@ class Diagnostics:
         free = f"{_gib(usage.free)} free of {_gib(usage.total)}"
         if not _is_under(outputs, data_path):
             # Settings.writable_dir fell back to a temp dir: only a log line says so otherwise.
-            why = _write_problem(data_path) or "it was not writable at start-up"
+            why = write_problem(data_path) or "it was not writable at start-up"
             return [Check("data dir", "storage", WARN,
                           f"F5UI_DATA_DIR={data_path} is not writable ({why}); outputs, caches and logs go to the "
                           f"temp dir {outputs.parent}, which is lost on restart ({free}).",
@@ -486,13 +457,10 @@ class Diagnostics:
         if not isinstance(data, dict):
             return [Check("google credentials", "alignment", WARN, f"{path} is not a JSON object.", fix_set)]
         kind = data.get("type")
-        needed = {"service_account": ("private_key", "client_email"),
-                  "authorized_user": ("client_id", "client_secret", "refresh_token"),
-                  "external_account": ("audience",)}.get(str(kind))
-        if needed is None:
+        if kind != "service_account":  # the Google aligner loads service-account keys only
             return [Check("google credentials", "alignment", WARN,
-                          f"{path} has no known credentials type (type={str(kind)[:40]!r}).", fix_set)]
-        missing = [key for key in needed if not data.get(key)]
+                          f"{path} is not a service-account key (type={str(kind)[:40]!r}).", fix_set)]
+        missing = [key for key in ("private_key", "client_email") if not data.get(key)]
         if missing:
             return [Check("google credentials", "alignment", WARN,
                           f"{path} ({kind}) lacks {', '.join(missing)}.", fix_set)]

@@ -10,7 +10,6 @@ import uvicorn
 from fastapi import FastAPI
 
 from .config import Settings
-from .diagnostics import Diagnostics
 from .logs import configure_logging
 from .service import Studio
 from .ui.app import build_app
@@ -19,10 +18,8 @@ log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-def create_app(studio: Studio, diagnostics: Diagnostics | None = None) -> FastAPI:
-    """The FastAPI app; `diagnostics` defaults to the studio's own (checks not run yet run on first use)."""
-    if diagnostics is not None:
-        studio.diagnostics = diagnostics  # one report behind the panel, /health and /diagnostics
+def create_app(studio: Studio) -> FastAPI:
+    """The FastAPI app. The panel, /health and /diagnostics all read the studio's one Diagnostics."""
     diagnostics = studio.diagnostics
     app = FastAPI(title="f5ui")
 

@@ -90,13 +90,17 @@ def free_port() -> int:
 
 
 class LiveApp:
-    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
+    """`python app.py` on a free port of 127.0.0.1, with the test's environment on top of this one.
+    Output goes to `folder`/stdout.log; the data dir is `folder` unless `env` sets F5UI_DATA_DIR."""
+
+    def __init__(self, env: dict[str, str], folder: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.data_dir = data_dir
-        self.log_path = data_dir / "stdout.log"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        full_env = dict(os.environ, **env, F5UI_PORT=str(self.port), F5UI_DATA_DIR=str(data_dir))
+        folder.mkdir(parents=True, exist_ok=True)
+        full_env = {**os.environ, "F5UI_DATA_DIR": str(folder), **env, "F5UI_PORT": str(self.port)}
+        self.data_dir = Path(full_env["F5UI_DATA_DIR"])
+        self.log_path = folder / "stdout.log"
+        self.clients: list = []
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=full_env,
                                      stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT)
 
@@ -116,21 +120,44 @@ class LiveApp:
     def health(self) -> dict:
         return requests.get(self.url + "/health", timeout=5).json()
 
-    def wait_ready(self, timeout: float = 120) -> dict:
+    def diagnostics(self) -> dict:
+        return requests.get(self.url + "/diagnostics", timeout=10).json()
+
+    def _poll(self, fetch, done, timeout: float, what: str) -> dict:  # noqa: ANN001 - two small callables
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            health = self.health()
-            if health["model"]["state"] in ("ready", "failed"):
-                return health
+            value = fetch()
+            if done(value):
+                return value
             time.sleep(0.3)
-        raise TimeoutError("model did not finish loading")
+        raise TimeoutError(f"{what} (last answer: {value})")
+
+    def wait_ready(self, timeout: float = 120) -> dict:
+        """/health once the model load has finished, either way."""
+        return self._poll(self.health, lambda h: h["model"]["state"] in ("ready", "failed"), timeout,
+                          "the model did not finish loading")
+
+    def wait_checks(self, timeout: float = 150) -> dict:
+        """The report once the background checks are done (they wait for the model's own imports)."""
+        return self._poll(self.diagnostics, lambda r: not r["pending"], timeout, "background checks still running")
+
+    def client(self):  # noqa: ANN201 - gradio_client.Client
+        """A gradio_client for this app, closed by stop() (its heartbeat stream holds the server open)."""
+        from gradio_client import Client
+
+        client = Client(self.url, verbose=False)
+        self.clients.append(client)
+        return client
 
     def stop(self) -> None:
-        self.proc.terminate()
+        for client in self.clients:
+            client.close()
+        self.proc.terminate()  # the server's graceful shutdown is bounded at 3 s
         try:
-            self.proc.wait(10)
+            self.proc.wait(5)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait(5)
 
 
 @pytest.fixture(scope="session")
@@ -145,61 +172,7 @@ def live_app(tiny_env, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def client(live_app):
-    from gradio_client import Client
-
-    return Client(live_app.url, verbose=False)
-
-
-# --- live apps with a controlled environment (degradation tests) ---------------------
-
-class EnvLiveApp(LiveApp):
-    """A live app whose environment the test sets entirely (PATH, PYTHONPATH, F5UI_DATA_DIR …);
-    its stdout goes to `log_dir`/stdout.log, which need not be the data dir."""
-
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self.data_dir = Path(env.get("F5UI_DATA_DIR", str(log_dir)))
-        self.log_path = log_dir / "stdout.log"
-        full_env = dict(os.environ, F5UI_DATA_DIR=str(log_dir))
-        full_env.update(env)
-        full_env["F5UI_PORT"] = str(self.port)
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=full_env,
-                                     stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT)
-
-    def client(self):  # noqa: ANN201 - gradio_client.Client
-        """A gradio_client for this app, closed by stop() (its heartbeat stream holds the server open)."""
-        from gradio_client import Client
-
-        client = Client(self.url, verbose=False)
-        self.__dict__.setdefault("clients", []).append(client)
-        return client
-
-    def stop(self) -> None:
-        for client in self.__dict__.get("clients", []):
-            client.close()
-        # uvicorn's graceful shutdown waits on open streams (browser pages, heartbeats): a test app
-        # has nothing to save, so don't wait long.
-        self.proc.terminate()
-        try:
-            self.proc.wait(3)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-
-    def diagnostics(self) -> dict:
-        return requests.get(self.url + "/diagnostics", timeout=10).json()
-
-    def wait_checks(self, timeout: float = 150) -> dict:
-        """The report once the background checks are done (they wait for the model's own imports)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            report = self.diagnostics()
-            if not report["pending"]:
-                return report
-            time.sleep(0.3)
-        raise TimeoutError(f"background checks still running: {report['pending']}")
+    return live_app.client()
 
 
 @pytest.fixture(scope="module")
@@ -212,6 +185,8 @@ def chromium():
 
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     assert executable, "Debian chromium is required (scripts/setup.sh test installs it)"
+    # Playwright cannot download its own browser here; without the networking flags Chromium
+    # keeps trying to reach Google's hosts.
     args = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
             "--disable-component-update", "--no-first-run", "--no-sandbox"]
     with sync_playwright() as playwright:

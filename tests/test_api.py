@@ -58,14 +58,12 @@ def test_api_page_lists_only_documented_endpoints(client):
 
 def test_requests_wait_for_a_loading_model_instead_of_failing(tiny_env, tmp_path, ref_clip):
     """A request sent the moment the page answers waits for the background load and succeeds."""
-    from gradio_client import Client
-
-    app = LiveApp(dict(tiny_env), tmp_path / "early")
+    app = LiveApp(tiny_env, tmp_path / "early")
     try:
         app.wait_http()
         started_state = app.health()["model"]["state"]
         ref, ref_text = ref_clip
-        client = Client(app.url, verbose=False)
+        client = app.client()
         started = time.monotonic()
         audio, *_ = client.predict(handle_file(str(ref)), ref_text, "Sent while the model loads.", 1.0, 8, 2.0,
                                    0.15, 3, False, False, api_name="/generate")

@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
-import pytest
 import soundfile as sf
 import srt
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
-CHROMIUM_ARGS = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--no-sandbox"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert executable, "Debian chromium is required (scripts/setup.sh test installs it)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def wait_for_audio_source(page, component: str, timeout: float = 90) -> str:
     """The URL the audio player of `component` plays and downloads. Gradio 6 renders the player with
     wavesurfer (the <audio> element gets its data by script), so the source shows in the download link.
@@ -71,10 +53,10 @@ def check_word_timings(page, tmp_path, script: str) -> None:
     assert " ".join(c.content.replace("\n", " ") for c in cues).split() == words
 
 
-def test_generate_in_the_browser(browser, live_app, ref_clip, tmp_path):
+def test_generate_in_the_browser(chromium, live_app, ref_clip, tmp_path):
     ref, ref_text = ref_clip
     live_app.wait_ready()
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
     page.goto(live_app.url, wait_until="networkidle")
     page.locator("#ref-audio input[type=file]").set_input_files(str(ref))
     page.locator("#ref-text textarea").fill(ref_text)
@@ -94,9 +76,9 @@ def test_generate_in_the_browser(browser, live_app, ref_clip, tmp_path):
     page.close()
 
 
-def test_bad_input_shows_a_clear_error_in_the_browser(browser, live_app, ref_clip):
+def test_bad_input_shows_a_clear_error_in_the_browser(chromium, live_app, ref_clip):
     ref, ref_text = ref_clip
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
     page.goto(live_app.url, wait_until="networkidle")
     page.locator("#ref-audio input[type=file]").set_input_files(str(ref))
     page.locator("#ref-text textarea").fill(ref_text)

@@ -247,6 +247,9 @@ def test_google_credentials_are_shown_by_path_never_by_content(tiny_env, tmp_pat
     (None, "does not exist"),
     ("{not json", "not valid JSON"),
     (json.dumps({"type": "service_account", "client_email": "a@b"}), "lacks private_key"),
+    # gcloud user credentials parse, but the Google aligner loads service-account keys only.
+    (json.dumps({"type": "authorized_user", "client_id": "x", "client_secret": "y", "refresh_token": "z"}),
+     "not a service-account key"),
 ])
 def test_broken_google_credentials_are_a_warning(tiny_env, tmp_path, content, expected):
     key_file = tmp_path / "creds.json"

@@ -18,8 +18,8 @@ from .types import BackendFailed, WordTiming
 # Symbols that are spoken ("&" → "and", "%" → "percent"): they are words, not punctuation.
 SPOKEN_SYMBOLS = set("&%$€£¥@#+=§°")
 # Scripts written without spaces: every character is a word for timing purposes.
-_NO_SPACE_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_PIECES = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_NO_SPACE_CHARS = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and CJK ideographs
+_PIECES = re.compile(f"[{_NO_SPACE_CHARS}]|[^{_NO_SPACE_CHARS}]+")
 
 INTERPOLATED_CONFIDENCE = 0.1
 MIN_WORD_SECONDS = 0.05

@@ -10,7 +10,6 @@ from .generate_tab import build_generate_tab
 from .status_panel import build_status_panel
 
 
-
 def build_app(studio: Studio) -> gr.Blocks:
     with gr.Blocks(title="f5ui — voice cloning studio") as demo:
         gr.Markdown("# f5ui\nClone a voice from a short reference recording with F5-TTS.", elem_id="header")
