@@ -37,12 +37,13 @@ def measure_overhead(env: dict[str, str], runs: int, nfe: int) -> dict[str, floa
     from f5_tts.infer.utils_infer import infer_process
 
     from f5ui.config import from_env
+    from f5ui.paths import FileGate
     from f5ui.schema import GenerationParams
     from f5ui.service import Studio
     from tests.tiny_model import reference_clip
 
     ref, ref_text = reference_clip()
-    studio = Studio(from_env(dict(env, F5UI_DATA_DIR=tempfile.mkdtemp(prefix="f5ui-bench-"))))
+    studio = Studio(from_env(dict(env, F5UI_DATA_DIR=tempfile.mkdtemp(prefix="f5ui-bench-"))), files=FileGate(None))
     loaded = studio.model.get()
     params = GenerationParams(nfe_step=nfe, seed=1)
     # The overhead comparison is about generation itself: word timings are measured on their own below.

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,60 +23,144 @@ SILENCE_PEAK = 1e-3
 MIN_REFERENCE_SECONDS = 0.3
 
 
+# Headers outside these are not a voice recording; refusing them keeps decoding costs predictable.
+MAX_SAMPLE_RATE = 384_000
+MAX_CHANNELS = 32
+BLOCK_SAMPLES = 1 << 22  # samples (frames × channels) decoded at a time: 16 MB of float32
+UNKNOWN_FRAMES = 1 << 62
+FFMPEG_MARGIN = 0.5  # seconds decoded past a limit, to tell "exactly at the limit" from "longer"
+
+
 @dataclass
 class Audio:
     samples: np.ndarray  # float32 mono in [-1, 1]
     sample_rate: int
+    truncated: bool = False  # the file goes on past the `max_seconds` it was read with
 
     @property
     def duration(self) -> float:
         return len(self.samples) / float(self.sample_rate)
 
 
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a file's header says, read without decoding it. The duration can be wrong (a header can
+    lie), so decoding is bounded independently of it."""
+
+    duration: float | None  # seconds; None when the container does not say
+    sample_rate: int
+    channels: int
+
+
 def ffmpeg_available() -> bool:
     return shutil.which("ffmpeg") is not None
 
 
-def _read_with_soundfile(path: Path) -> Audio:
-    data, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    return Audio(data.mean(axis=1), int(sr))
-
-
-def _read_with_pydub(path: Path) -> Audio:
-    from pydub import AudioSegment  # imported here: pydub warns at import when ffmpeg is missing
-
-    segment = AudioSegment.from_file(str(path))
-    samples = np.array(segment.get_array_of_samples(), dtype=np.float32)
-    if segment.channels > 1:
-        samples = samples.reshape(-1, segment.channels).mean(axis=1)
-    scale = float(1 << (8 * segment.sample_width - 1))
-    return Audio(samples / scale, int(segment.frame_rate))
-
-
-def read_audio(path: str | Path) -> Audio:
-    """Decode an audio file to mono float32; raise InputError when it is not audio."""
-    path = Path(path)
+def check_file(path: Path) -> None:
+    """A regular, non-empty file (devices, FIFOs and folders are refused as missing)."""
     if not path.is_file():
         raise InputError(f"The audio file {path.name!r} does not exist.", "Upload the file again.")
     if path.stat().st_size == 0:
         raise InputError(f"The audio file {path.name!r} is empty (0 bytes).", "Upload a WAV, MP3, FLAC or OGG recording.")
+
+
+def _check_format(name: str, sample_rate: int, channels: int) -> None:
+    if not (0 < sample_rate <= MAX_SAMPLE_RATE) or not (0 < channels <= MAX_CHANNELS):
+        raise InputError(f"{name!r} has an unusual format ({sample_rate} Hz, {channels} channels).",
+                         f"Upload a normal recording: at most {MAX_SAMPLE_RATE // 1000} kHz and {MAX_CHANNELS} channels.")
+
+
+def _undecodable(name: str) -> InputError:
+    return InputError(f"{name!r} is not an audio file that can be decoded (corrupt or unsupported format).",
+                      "Upload a WAV, MP3, FLAC, OGG or M4A recording of the voice.")
+
+
+def _no_ffmpeg(name: str, sf_error: Exception) -> InputError:
+    return InputError(f"Could not read {name!r} as WAV/FLAC/OGG ({sf_error}); other formats need ffmpeg, "
+                      "which is not installed.", "Convert the file to WAV, or install ffmpeg (apt-get install ffmpeg).")
+
+
+def probe_audio(path: str | Path) -> AudioInfo:
+    """The header of an audio file (libsndfile, else ffprobe through pydub), without decoding it."""
+    path = Path(path)
+    check_file(path)
     try:
-        return _read_with_soundfile(path)
+        info = sf.info(str(path))
+        # A stream written without seeking back (e.g. FLAC to a pipe) has an unknown length: libsndfile
+        # reports frames as 0 or SF_COUNT_MAX.
+        known = 0 < info.frames < UNKNOWN_FRAMES and info.samplerate > 0
+        duration = info.frames / info.samplerate if known else None
+        return AudioInfo(duration, int(info.samplerate), int(info.channels))
+    except Exception as sf_error:  # not a libsndfile format: ask ffprobe
+        if not ffmpeg_available():
+            raise _no_ffmpeg(path.name, sf_error) from None
+    from pydub.utils import mediainfo_json
+
+    try:
+        streams = [s for s in mediainfo_json(str(path)).get("streams", []) if s.get("codec_type") == "audio"]
+        stream = streams[0]
+        duration = float(stream.get("duration") or 0.0) or None
+        return AudioInfo(duration, int(stream.get("sample_rate") or 0), int(stream.get("channels") or 0))
+    except Exception:
+        raise _undecodable(path.name) from None
+
+
+def _read_with_soundfile(path: Path, max_seconds: float | None) -> Audio:
+    """Block by block, mixed down to mono as it goes: memory is the mono output, never the whole file."""
+    with sf.SoundFile(str(path)) as handle:
+        sample_rate, channels = int(handle.samplerate), int(handle.channels)
+        _check_format(path.name, sample_rate, channels)
+        limit = None if max_seconds is None else int(max_seconds * sample_rate)
+        block = max(1024, BLOCK_SAMPLES // channels)
+        parts: list[np.ndarray] = []
+        total = 0
+        while limit is None or total <= limit:
+            wanted = block if limit is None else min(block, limit + 1 - total)
+            data = handle.read(wanted, dtype="float32", always_2d=True)
+            if len(data) == 0:
+                break
+            parts.append(data.mean(axis=1))
+            total += len(data)
+    samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    truncated = limit is not None and len(samples) > limit
+    return Audio(samples[:limit] if truncated else samples, sample_rate, truncated)
+
+
+def _read_with_pydub(path: Path, max_seconds: float | None) -> Audio:
+    """ffmpeg decodes at most `max_seconds` (pydub passes it as -t), whatever the file's length."""
+    from pydub import AudioSegment  # imported here: pydub warns at import when ffmpeg is missing
+
+    duration = None if max_seconds is None else max_seconds + FFMPEG_MARGIN
+    segment = AudioSegment.from_file(str(path), duration=duration)
+    _check_format(path.name, int(segment.frame_rate), int(segment.channels))
+    samples = np.array(segment.get_array_of_samples(), dtype=np.float32)
+    if segment.channels > 1:
+        samples = samples.reshape(-1, segment.channels).mean(axis=1)
+    samples /= float(1 << (8 * segment.sample_width - 1))
+    limit = None if max_seconds is None else int(max_seconds * segment.frame_rate)
+    truncated = limit is not None and len(samples) > limit
+    return Audio(samples[:limit] if truncated else samples, int(segment.frame_rate), truncated)
+
+
+def read_audio(path: str | Path, max_seconds: float | None = None) -> Audio:
+    """Decode an audio file to mono float32, at most its first `max_seconds` (then `truncated` says
+    there was more); raise InputError when it is not audio."""
+    path = Path(path)
+    check_file(path)
+    try:
+        return _read_with_soundfile(path, max_seconds)
+    except InputError:
+        raise
     except Exception as sf_error:  # soundfile reads WAV/FLAC/OGG; anything else goes to ffmpeg
         if not ffmpeg_available():
-            raise InputError(
-                f"Could not read {path.name!r} as WAV/FLAC/OGG ({sf_error}); other formats need ffmpeg, "
-                "which is not installed.",
-                "Convert the file to WAV, or install ffmpeg (apt-get install ffmpeg).",
-            ) from None
+            raise _no_ffmpeg(path.name, sf_error) from None
         try:
-            return _read_with_pydub(path)
+            return _read_with_pydub(path, max_seconds)
+        except InputError:
+            raise
         except Exception as ff_error:
             log.info("ffmpeg could not decode %s: %s", path, str(ff_error).splitlines()[-1:] or ff_error)
-            raise InputError(
-                f"{path.name!r} is not an audio file that can be decoded (corrupt or unsupported format).",
-                "Upload a WAV, MP3, FLAC, OGG or M4A recording of the voice.",
-            ) from None
+            raise _undecodable(path.name) from None
 
 
 def check_reference(audio: Audio, name: str = "reference") -> None:
@@ -84,7 +170,11 @@ def check_reference(audio: Audio, name: str = "reference") -> None:
             f"The {name} audio is {audio.duration:.2f} s long; at least {MIN_REFERENCE_SECONDS} s is needed.",
             "Upload 3–12 seconds of clear speech.",
         )
-    if not np.isfinite(audio.samples).all() or float(np.abs(audio.samples).max()) < SILENCE_PEAK:
+    if not np.isfinite(audio.samples).all():
+        bad = int(np.count_nonzero(~np.isfinite(audio.samples)))
+        raise InputError(f"The {name} audio contains {bad} invalid samples (NaN or infinity): the file is damaged.",
+                         "Export the recording again (as 16-bit WAV, for example) and upload that.")
+    if float(np.abs(audio.samples).max()) < SILENCE_PEAK:
         raise InputError(
             f"The {name} audio is silent (no sound above -60 dBFS).",
             "Upload or record 3–12 seconds of clear speech; check the microphone level.",
@@ -103,9 +193,15 @@ def content_hash(path: str | Path, *extra: str) -> str:
 
 
 def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> Path:
+    """Written under a temporary name, then renamed: a kill mid-write leaves no half file under `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(str(path), np.asarray(samples, dtype=np.float32), sample_rate, subtype="PCM_16")
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+    try:
+        sf.write(str(partial), np.asarray(samples, dtype=np.float32), sample_rate, subtype="PCM_16", format="WAV")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 

@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(None, logging.WARNING)
     from .service import Studio
 
-    studio = Studio(settings)
+    from .paths import FileGate
+
+    studio = Studio(settings, files=FileGate(None))  # the CLI's user names their own files
     params = GenerationParams(args.speed, args.nfe_step, args.cfg_strength, args.cross_fade, args.seed,
                               args.remove_silence)
     try:

@@ -98,6 +98,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_align_seconds", "F5UI_MAX_ALIGN_SECONDS", 600.0,
             "Longest audio accepted for word alignment, in seconds; longer audio is refused with a message.",
             float),
+    Setting("max_upload_mb", "F5UI_MAX_UPLOAD_MB", 50.0,
+            "Largest file a request may upload, in MB; larger uploads are refused (HTTP 413).", float),
+    Setting("retention_hours", "F5UI_RETENTION_HOURS", 24.0,
+            "Generated files (audio, subtitles) and uploads older than this are deleted, in hours; 0 keeps "
+            "them forever.", float),
 )
 
 
@@ -122,10 +127,19 @@ class Settings:
     google_credentials: str = ""
     google_endpoint: str = ""
     max_align_seconds: float = 600.0
+    max_upload_mb: float = 50.0
+    retention_hours: float = 24.0
 
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir).expanduser().resolve()
+
+    @property
+    def upload_dir(self) -> Path:
+        """Where uploads land: GRADIO_TEMP_DIR when the operator set it, else <data dir>/uploads. The
+        server exports it as GRADIO_TEMP_DIR, so Gradio and the request file check agree."""
+        configured = os.environ.get("GRADIO_TEMP_DIR")
+        return Path(configured).expanduser().resolve() if configured else self.writable_dir("uploads")
 
     def writable_dir(self, name: str) -> Path:
         """A sub-folder of the data dir; falls back to a temp dir if the data dir is unwritable."""

@@ -207,7 +207,8 @@ class Diagnostics:
         it from a background thread (start_background) unless a caller wants to wait."""
         steps: list[tuple[str, Callable[[], list[Check]]]] = [
             ("aligners", self._aligners), ("torch", self._torch_and_gpu), ("hub", self._hub),
-            ("imports", self._import_probes), ("whisperx model", self._whisperx_model)]
+            ("imports", self._import_probes), ("whisperx model", self._whisperx_model),
+            ("google key", self._google_key)]
         with self._lock:
             self._pending = [name for name, _ in steps]
         results: dict[str, Check] = {}
@@ -514,6 +515,21 @@ class Diagnostics:
                           "the chain falls through to the next aligner.",
                           f"Run once with network access to cache it, or {fix_local}.")]
         return [Check("whisperx model", "alignment", OK, f"not cached yet: {detail}")]
+
+    def _google_key(self) -> list[Check]:
+        """Load the service-account key for real (after the import probes): a file with the right
+        fields can still hold a key that does not parse. Replaces the fast row of the same name."""
+        fast = next((c for c in (self._fast or []) if c.name == "google credentials"), None)
+        insecure = self.studio.settings.google_endpoint.startswith("insecure://")  # the key is not used then
+        if fast is None or fast.status != OK or insecure or not _find("google.oauth2"):
+            return []
+        problem = self.studio.aligner.backends["google"].credentials_problem()
+        if problem:
+            return [Check("google credentials", "alignment", ERROR,
+                          f"{fast.detail}, but the key cannot be loaded ({problem}).",
+                          "Download a new JSON key for the service account (IAM → Service accounts → Keys) and "
+                          "point F5UI_GOOGLE_CREDENTIALS at it.")]
+        return [Check("google credentials", "alignment", OK, f"{fast.detail}; the key loads")]
 
     def _torch_and_gpu(self) -> list[Check]:
         try:

@@ -1,8 +1,10 @@
-"""The HTTP server: FastAPI with /health and /diagnostics, and the Gradio app mounted at /."""
+"""The HTTP server: FastAPI with /health and /diagnostics, the request guard in front of
+everything, and the Gradio app mounted at /."""
 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import gradio as gr
@@ -11,6 +13,9 @@ from fastapi import FastAPI
 
 from .config import Settings
 from .logs import configure_logging
+from .paths import FileGate
+from .request_guard import RequestGuard
+from .retention import Retention
 from .service import Studio
 from .ui.app import build_app
 
@@ -18,9 +23,10 @@ log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-def create_app(studio: Studio) -> FastAPI:
+def create_app(studio: Studio, retention: Retention | None = None) -> FastAPI:
     """The FastAPI app. The panel, /health and /diagnostics all read the studio's one Diagnostics."""
     diagnostics = studio.diagnostics
+    settings = studio.settings
     app = FastAPI(title="f5ui")
 
     @app.get("/health")
@@ -37,20 +43,34 @@ def create_app(studio: Studio) -> FastAPI:
         """The full diagnostics report (the same JSON as the /diagnostics API endpoint)."""
         return diagnostics.report()
 
-    demo = build_app(studio)
-    return gr.mount_gradio_app(
+    max_upload_bytes = int(settings.max_upload_mb * 2**20)
+    delete_cache = None
+    if retention is not None and retention.enabled:  # Gradio's own copies, besides our sweep of its folder
+        delete_cache = (max(1, int(retention.interval)), max(1, int(retention.max_age_s)))
+    demo = build_app(studio, delete_cache=delete_cache)
+    app.add_middleware(RequestGuard, gate=FileGate([settings.upload_dir]), max_upload_bytes=max_upload_bytes)
+    app = gr.mount_gradio_app(
         app, demo, path="/",
         theme=gr.themes.Soft(), css_paths=[ASSETS / "style.css"],
         head=f"<script>{(ASSETS / 'karaoke.js').read_text()}</script>",
         allowed_paths=[str(studio.output_dir)],
+        max_file_size=max_upload_bytes,
         ssr_mode=False, show_error=True,
     )
+    # Gradio checks that an input file was uploaded only once the Blocks "has launched", which
+    # launch() sets and mount_gradio_app does not: without this, any server path is accepted.
+    demo.has_launched = True
+    app.state.blocks = demo
+    return app
 
 
 def serve(settings: Settings) -> None:
     studio_log_dir = settings.writable_dir("logs")
     log_file = configure_logging(studio_log_dir)
     log.info("f5ui starting on http://%s:%d (log file %s)", settings.host, settings.port, log_file)
+    # Gradio reads its upload folder from GRADIO_TEMP_DIR when components are built; ours is in the
+    # data dir, so the retention sweep and the request file check know it.
+    os.environ["GRADIO_TEMP_DIR"] = str(settings.upload_dir)
     # Gradio calls matplotlib.use("agg") around every event; if that runs while the loader thread is
     # half-way through importing pyplot (f5-tts imports it), the event fails. Import it here first (~0.2 s).
     import matplotlib
@@ -60,7 +80,9 @@ def serve(settings: Settings) -> None:
 
     studio = Studio(settings)
     studio.diagnostics.run_fast()  # milliseconds; one log line per check before anything serves
-    app = create_app(studio)
+    retention = Retention([studio.output_dir, settings.upload_dir], settings.retention_hours)
+    retention.start()  # deletes what earlier runs left past the retention, then sweeps periodically
+    app = create_app(studio, retention)
     studio.start()  # the model loads in the background; the UI answers meanwhile
     studio.diagnostics.start_background()  # torch, GPU, aligner imports, hub: seconds, off the main thread
     # Bounded graceful shutdown: open event streams would otherwise keep `docker stop` waiting for SIGKILL.

@@ -14,6 +14,7 @@ from .engine.model_service import ModelService
 from .engine.reference import ReferenceCache
 from .engine.synthesis import Progress, synthesize
 from .errors import InputError, UserFacingError
+from .paths import FileGate
 from .export.subtitles import write_all
 from .schema import GenerationParams, SynthesisResult, TimedAudio
 from .timing.base import ChunkHint
@@ -23,8 +24,12 @@ log = logging.getLogger(__name__)
 
 
 class Studio:
-    def __init__(self, settings: Settings) -> None:
+    """`files` says which paths a request may name: by default only uploads (the server's case);
+    the CLI passes FileGate(None), since its user names their own files."""
+
+    def __init__(self, settings: Settings, files: FileGate | None = None) -> None:
         self.settings = settings
+        self.files = files if files is not None else FileGate([settings.upload_dir])
         self.model = ModelService(settings)
         self.references = ReferenceCache(settings.writable_dir("cache/references"), settings.ref_cache_size)
         self.output_dir = settings.writable_dir("outputs")
@@ -48,8 +53,9 @@ class Studio:
     ) -> SynthesisResult:
         """Clone the reference voice saying `gen_text`, with the time of every word unless
         `word_timings` is off. Raises UserFacingError for anything a user can fix."""
+        ref_path = self.files.admit(ref_audio) if ref_audio else ""
         with _user_facing("Generation"):
-            result = synthesize(self.model, self.references, ref_audio or "", ref_text, gen_text, params,
+            result = synthesize(self.model, self.references, ref_path, ref_text, gen_text, params,
                                 self.output_dir, progress)
         if word_timings:
             progress(0.98, "Timing the words")
@@ -67,14 +73,14 @@ class Studio:
         """Word timings and subtitle files for any recording and its transcript."""
         if not audio:
             raise InputError("No audio was given.", "Upload the recording whose words should be timed.")
-        return self._align(Path(audio), transcript, language, aligner, None)
+        return self._align(self.files.admit(audio), transcript, language, aligner, None)
 
     def _align(self, audio: Path, transcript: str, language: str | None, aligner: str | None,
                hints: list[ChunkHint] | None) -> TimedAudio:
         with _user_facing("Alignment"):
             alignment = self.aligner.align(audio, transcript, language=language, chunk_hints=hints,
                                            backend=aligner or None)
-            stem = f"{Path(audio).stem}-{uuid.uuid4().hex[:6]}"
+            stem = f"{Path(audio).stem[:40]}-{uuid.uuid4().hex}"  # unguessable: outputs are served by name
             files = write_all(alignment, self.output_dir / "timings", stem)
         return TimedAudio(Path(audio), alignment, files)
 
@@ -88,5 +94,5 @@ def _user_facing(action: str):
         raise
     except Exception as exc:
         log.exception("%s failed", action)
-        raise UserFacingError(f"{action} failed: {type(exc).__name__}: {str(exc)[:300]}",
+        raise UserFacingError(f"{action} failed: {type(exc).__name__}: {str(exc)[:300]}",  # paths are redacted
                               "See the server log for details; if it persists, report it.") from exc

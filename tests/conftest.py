@@ -41,10 +41,12 @@ def ref_clip() -> tuple[Path, str]:
 def studio(tiny_env, tmp_path_factory):
     """One in-process Studio for service-level tests, loaded once."""
     from f5ui.config import from_env
+    from f5ui.paths import FileGate
     from f5ui.service import Studio
 
     env = dict(tiny_env, F5UI_DATA_DIR=str(tmp_path_factory.mktemp("studio-data")))
-    studio = Studio(from_env(env))
+    # As the CLI builds it: these tests name local files directly (test_security.py covers the default gate).
+    studio = Studio(from_env(env), files=FileGate(None))
     studio.start()
     status = studio.model.wait(timeout=120)
     assert status.state == "ready", status

@@ -5,24 +5,29 @@ reference text, and bounded in size (least recently used are dropped)."""
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
 
-from ..audio import check_reference, content_hash, read_audio, write_wav
+from ..audio import check_file, check_reference, content_hash, read_audio, write_wav
 from ..errors import InputError
 from ..schema import PreparedReference
 
 log = logging.getLogger(__name__)
 
 F5_MAX_REFERENCE_SECONDS = 12  # preprocess_ref_audio_text clips longer references to this
+# Decoded at most: F5 keeps 12 s, and looks for a pause to clip at within the first ~12-15 s. Anything
+# past this is never decoded, so a file that expands to hours costs what 30 s cost.
+REFERENCE_DECODE_SECONDS = 30.0
 
 
 class ReferenceCache:
     def __init__(self, cache_dir: Path, max_items: int = 32) -> None:
         self.cache_dir = cache_dir
         self.max_items = max(1, max_items)
+        self._sweep()
         self._items: OrderedDict[str, PreparedReference] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
@@ -32,9 +37,21 @@ class ReferenceCache:
     def __len__(self) -> int:
         return len(self._items)
 
+    def _sweep(self) -> None:
+        """The cache lives in memory, so at start every file in its folder is an orphan (left by a
+        previous process, or by a kill half-way through preprocessing): remove them all."""
+        removed = 0
+        for path in self.cache_dir.glob("*"):
+            if path.is_file() or path.is_symlink():
+                path.unlink(missing_ok=True)
+                removed += 1
+        if removed:
+            log.info("Removed %d orphaned file(s) from the reference cache %s", removed, self.cache_dir)
+
     def prepare(self, audio_path: str | Path, ref_text: str) -> PreparedReference:
         """A reference ready for F5. A typed text is used as is; an empty one is transcribed."""
         ref_text = (ref_text or "").strip()
+        check_file(Path(audio_path))
         key = content_hash(audio_path, ref_text)
         with self._lock:
             cached = self._items.get(key)
@@ -55,7 +72,7 @@ class ReferenceCache:
         return prepared
 
     def _preprocess(self, path: Path, ref_text: str, key: str) -> PreparedReference:
-        audio = read_audio(path)
+        audio = read_audio(path, max_seconds=REFERENCE_DECODE_SECONDS)
         check_reference(audio)
         # A plain WAV copy: f5-tts reads it with pydub, which needs no ffmpeg for WAV.
         wav_path = write_wav(self.cache_dir / f"{key}.wav", audio.samples, audio.sample_rate)
@@ -79,16 +96,18 @@ class ReferenceCache:
         finally:
             wav_path.unlink(missing_ok=True)  # f5-tts keeps its own processed copy
         notices = []
-        if any("clipping" in m for m in messages):
+        if audio.truncated or any("clipping" in m for m in messages):
+            length = (f"longer than {REFERENCE_DECODE_SECONDS:.0f} s (only the start was read)" if audio.truncated
+                      else f"{audio.duration:.1f} s long")
             notices.append(
-                f"The reference audio was {audio.duration:.1f} s long; F5-TTS uses at most "
-                f"{F5_MAX_REFERENCE_SECONDS} s, so it was clipped at a pause. Make sure the reference text "
-                "matches the part that was kept, or upload a shorter clip."
+                f"The reference audio was {length}; F5-TTS uses at most {F5_MAX_REFERENCE_SECONDS} s, so it was "
+                "clipped at a pause. Make sure the reference text matches the part that was kept, or upload a "
+                "shorter clip."
             )
         # Own the processed file: f5-tts keys its copy by audio bytes only (shared across reference
         # texts) and never evicts it, so take it out of f5-tts's cache into ours.
         owned_path = self.cache_dir / f"{key}.ref.wav"
-        Path(processed_path).replace(owned_path)
+        shutil.move(processed_path, owned_path)  # a move, not a rename: the system temp dir may be another disk
         _drop_from_f5_cache(processed_path)
         processed = read_audio(owned_path)
         if not text.strip(" ."):

@@ -14,8 +14,10 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from ..audio import read_audio, save_spectrogram_image, write_wav
+from .chunking import MAX_REF_TEXT_CHARS, check_reference_text, chunk_spans, plan_chunks
 from ..errors import InputError
 from ..schema import GenerationParams, SynthesisResult
+from ..text import request_text
 from .model_service import ModelService
 from .reference import ReferenceCache
 
@@ -33,9 +35,9 @@ RANGES = {
 MAX_SEED = 2**31 - 1
 
 
-def validate_request(gen_text: str, params: GenerationParams, max_chars: int) -> str:
-    """Raise InputError for anything out of range; return the cleaned text."""
-    text = (gen_text or "").strip()
+def validate_request(gen_text: str, params: GenerationParams, max_chars: int, ref_text: str = "") -> str:
+    """Raise InputError for anything out of range; return the cleaned text to speak."""
+    text = request_text(gen_text, "The text to generate").strip()
     if not text:
         raise InputError("The text to generate is empty.", "Type what the cloned voice should say.")
     if len(text) > max_chars:
@@ -43,9 +45,13 @@ def validate_request(gen_text: str, params: GenerationParams, max_chars: int) ->
             f"The text is {len(text)} characters long; the maximum is {max_chars}.",
             "Split it into several generations, or raise F5UI_MAX_CHARS.",
         )
+    if len(ref_text) > MAX_REF_TEXT_CHARS:
+        raise InputError(f"The reference text is {len(ref_text)} characters long; the maximum is {MAX_REF_TEXT_CHARS}.",
+                         "Type only the words spoken in the reference clip (3–12 s of speech).")
     for name, (low, high, hint) in RANGES.items():
         value = getattr(params, name)
-        if value is None or not (low <= value <= high):
+        # NaN compares false with everything, so "not inside" catches it too.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (low <= value <= high):
             raise InputError(f"{name} = {value} is out of range.", f"Use a value from {low} to {high} ({hint}).")
     if params.seed is not None and not (0 <= params.seed <= MAX_SEED):
         raise InputError(f"seed = {params.seed} is out of range.", f"Use 0 to {MAX_SEED}, or -1 for a random seed.")
@@ -76,37 +82,6 @@ class _ChunkProgress:
             yield item
 
 
-def plan_chunks(ref_audio_samples: int, ref_sample_rate: int, ref_text: str, gen_text: str, speed: float) -> list[str]:
-    """Split the text the way `infer_process` does: chunk size scales with the reference's speaking rate."""
-    from f5_tts.infer.utils_infer import chunk_text
-
-    ref_seconds = ref_audio_samples / ref_sample_rate
-    max_chars = int(len(ref_text.encode("utf-8")) / ref_seconds * (22 - ref_seconds) * speed)
-    return chunk_text(gen_text, max_chars=max_chars)
-
-
-def chunk_spans(ref_samples: int, ref_sample_rate: int, ref_text: str, chunks: list[str], speed: float,
-                cross_fade: float) -> list[tuple[str, float, float]]:
-    """Where each chunk lies in the output: the frame counts `infer_batch_process` gives each chunk
-    (its duration rule, including the slow-down of very short chunks), joined with its cross-fade."""
-    from f5_tts.infer.utils_infer import hop_length, target_sample_rate
-
-    if len(ref_text[-1].encode("utf-8")) == 1:
-        ref_text = ref_text + " "  # as infer_batch_process pads it
-    ref_frames = int(round(ref_samples * target_sample_rate / ref_sample_rate)) // hop_length
-    spans, cursor = [], 0
-    for chunk in chunks:
-        local_speed = 0.3 if len(chunk.encode("utf-8")) < 10 else speed
-        frames = int(ref_frames / len(ref_text.encode("utf-8")) * len(chunk.encode("utf-8")) / local_speed)
-        length = frames * hop_length
-        if spans:
-            overlap = min(int(cross_fade * target_sample_rate), length, spans[-1][2] - spans[-1][1])
-            cursor -= max(overlap, 0)
-        spans.append((chunk, cursor, cursor + length))
-        cursor += length
-    return [(text, start / target_sample_rate, end / target_sample_rate) for text, start, end in spans]
-
-
 def synthesize(
     service: ModelService,
     references: ReferenceCache,
@@ -117,7 +92,8 @@ def synthesize(
     out_dir: Path,
     progress: Progress = lambda fraction, desc: None,
 ) -> SynthesisResult:
-    text = validate_request(gen_text, params, service.settings.max_chars)
+    ref_text = request_text(ref_text, "The reference text").strip()
+    text = validate_request(gen_text, params, service.settings.max_chars, ref_text)
     if not ref_audio:
         raise InputError("No reference audio was given.", "Upload or record 3–12 seconds of the voice to clone.")
     timings: dict[str, float] = {}
@@ -125,6 +101,10 @@ def synthesize(
     progress(0.0, "Preparing the reference voice")
     reference = references.prepare(ref_audio, ref_text)
     timings["reference"] = references.last_preprocess_seconds
+
+    ref = read_audio(reference.audio_path)
+    check_reference_text(reference.text, ref.duration)
+    chunks = plan_chunks(len(ref.samples), ref.sample_rate, reference.text, text, params.speed)
 
     progress(0.05, "Waiting for the model")
     started = time.perf_counter()
@@ -135,9 +115,7 @@ def synthesize(
     from f5_tts.infer.utils_infer import infer_batch_process, remove_silence_for_generated_wav
 
     seed = params.seed if params.seed is not None else random.randint(0, MAX_SEED)
-    ref = read_audio(reference.audio_path)
     ref_wave, ref_sr = torch.from_numpy(ref.samples).unsqueeze(0), ref.sample_rate
-    chunks = plan_chunks(ref_wave.shape[-1], ref_sr, reference.text, text, params.speed)
     started = time.perf_counter()
     with service.inference_lock:
         seed_everything(seed)
@@ -154,7 +132,8 @@ def synthesize(
         raise RuntimeError("F5-TTS returned no usable audio (empty or non-finite samples)")
 
     progress(0.96, "Writing audio")
-    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{seed}-{uuid.uuid4().hex[:6]}"
+    # Anyone who knows a file's name can fetch it, so the name carries 128 random bits.
+    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{seed}-{uuid.uuid4().hex}"
     audio_path = write_wav(out_dir / f"{stem}.wav", wave, sample_rate)
     if params.remove_silence:
         remove_silence_for_generated_wav(str(audio_path))

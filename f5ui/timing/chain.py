@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 
-from ..audio import SILENCE_PEAK, read_audio
+from ..audio import SILENCE_PEAK, probe_audio, read_audio
 from ..config import Settings, from_env
-from ..errors import InputError, UserFacingError
+from ..errors import InputError, UserFacingError, redact_paths
+from ..text import clean_text
 from .base import SAMPLE_RATE, AlignInput, Backend, BackendOutput, ChunkHint
 from .estimate import EstimateBackend
 from .google_backend import GoogleBackend
@@ -26,7 +28,8 @@ log = logging.getLogger(__name__)
 
 BACKEND_NAMES = ("whisperx", "google", "sphinx", "estimate")
 LAST_RESORT = "estimate"
-MOSTLY_INTERPOLATED = 0.3  # more untimed words than this: the backend's result is weak
+MOSTLY_INTERPOLATED = 0.3
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")  # en, yue, pt-br, zh-hans  # more untimed words than this: the backend's result is weak
 
 
 def resample(samples: np.ndarray, sample_rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
@@ -98,14 +101,22 @@ class AlignmentChain:
         F5UI_LANGUAGE setting; `chunk_hints` are (text, start, end) of generated chunks;
         `backend` forces one backend (the estimate still stands behind it)."""
         self._check_transcript(transcript)
-        audio = read_audio(audio_path)
+        # The header first: a file that says it is too long is refused before anything is decoded;
+        # decoding stops at the limit whatever the header says (a header can lie).
+        limit = float(self.settings.max_align_seconds)
+        header = probe_audio(audio_path)
+        if header.duration is not None and header.duration > limit:
+            raise self._too_long(header.duration, limit)
+        audio = read_audio(audio_path, max_seconds=limit)
+        if audio.truncated:
+            raise self._too_long(None, limit)
         return self.align_samples(audio.samples, audio.sample_rate, transcript, language, chunk_hints, backend)
 
     def align_samples(self, samples: np.ndarray, sample_rate: int, transcript: str,
                       language: Optional[str] = None, chunk_hints: Optional[Sequence[ChunkHint]] = None,
                       backend: Optional[str] = None) -> AlignmentResult:
         """Same as `align` for audio already in memory (mono float samples)."""
-        tokens = self._check_transcript(transcript)
+        transcript, tokens = self._check_transcript(transcript)
         samples = np.asarray(samples, dtype=np.float32)
         if samples.ndim > 1:
             samples = samples.mean(axis=1)
@@ -114,14 +125,15 @@ class AlignmentChain:
             raise InputError("The audio is empty (no samples).", "Upload a recording of the transcript being spoken.")
         limit = float(self.settings.max_align_seconds)
         if duration > limit:
-            raise InputError(f"The audio is {duration:.0f} s long; word alignment accepts at most {limit:.0f} s.",
-                             "Split the recording into shorter parts, or raise F5UI_MAX_ALIGN_SECONDS.")
+            raise self._too_long(duration, limit)
         if not np.isfinite(samples).all() or float(np.abs(samples).max()) < SILENCE_PEAK:
             raise InputError("The audio is silent (no sound above -60 dBFS), so there are no words to time.",
                              "Upload the recording in which the transcript is spoken.")
         if backend is not None and backend not in BACKEND_NAMES:
             raise InputError(f"Unknown aligner {backend!r}.", f"Pick one of: {', '.join(BACKEND_NAMES)}.")
         language = (language or self.settings.language or "en").strip().lower()
+        if not LANGUAGE_CODE.fullmatch(language):
+            raise InputError(f"{language[:20]!r} is not a language code.", "Use an ISO 639-1 code such as en, de or fr.")
         request = AlignInput(resample(samples, int(sample_rate)), tokens, transcript, language,
                              list(chunk_hints) if chunk_hints else None)
         order = [backend] if backend else list(self.order)
@@ -135,14 +147,14 @@ class AlignmentChain:
                 out = self.backends[name].align(request)
                 words = finalize(tokens, out.times, request.duration, out.interpolated or None)
             except BackendSkipped as exc:
-                attempts.append(Attempt(name, "skipped", str(exc)))
+                attempts.append(Attempt(name, "skipped", redact_paths(str(exc))))
                 log.info("aligner %s skipped: %s", name, exc)
                 continue
             except Exception as exc:  # any failure of one backend hands over to the next
                 reason = str(exc) or type(exc).__name__
                 if not isinstance(exc, (UserFacingError,)) and type(exc).__module__ != "f5ui.timing.types":
                     reason = f"{type(exc).__name__}: {reason}"
-                attempts.append(Attempt(name, "failed", reason))
+                attempts.append(Attempt(name, "failed", redact_paths(reason)))
                 log.warning("aligner %s failed: %s", name, reason, exc_info=log.isEnabledFor(logging.DEBUG))
                 continue
             seconds = time.perf_counter() - started
@@ -151,14 +163,22 @@ class AlignmentChain:
                               "; ".join(f"{a.backend}: {a.reason}" for a in attempts))
 
     @staticmethod
-    def _check_transcript(transcript: str) -> list:
+    def _too_long(duration: Optional[float], limit: float) -> InputError:
+        length = f"{duration:.0f} s long" if duration is not None else f"longer than {limit:.0f} s"
+        return InputError(f"The audio is {length}; word alignment accepts at most {limit:.0f} s.",
+                          "Split the recording into shorter parts, or raise F5UI_MAX_ALIGN_SECONDS.")
+
+    @staticmethod
+    def _check_transcript(transcript: str) -> tuple[str, list]:
+        """The transcript without control characters, and its words; InputError when there are none."""
+        transcript = clean_text(transcript) if isinstance(transcript, str) else transcript
         if not isinstance(transcript, str) or not transcript.strip():
             raise InputError("The transcript is empty.", "Type the words that are spoken in the audio.")
         tokens = tokenize(transcript)
         if not tokens:
             raise InputError("The transcript has no words, only punctuation.",
                              "Type the words that are spoken in the audio.")
-        return tokens
+        return transcript, tokens
 
     @staticmethod
     def _result(name: str, words: list[WordTiming], out: BackendOutput, attempts: list[Attempt],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from typing import Any
 
 from ..config import Settings
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 INSECURE = "insecure://"
 MAX_SYNC_SECONDS = 60.0  # v1 Recognize refuses longer audio (long_running_recognize needs a GCS upload)
+RETRY_LOAD_AFTER = 300.0  # seconds
 LOW_MATCH = 0.6  # fewer script words heard than this: the transcript probably differs
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 # BCP-47 codes Speech-to-Text expects for a bare language.
@@ -40,6 +42,8 @@ class GoogleBackend(NeedsPackage):
         self._package = PackageProbe("google.cloud.speech_v1", "google-cloud-speech")
         self._client: Any = None
         self._lock = threading.Lock()
+        # A key that cannot be loaded is tried once per RETRY_LOAD_AFTER, not on every request.
+        self._load_failure: tuple[float, str] | None = None
 
     def _credentials_path(self) -> str:
         return self.settings.google_credentials or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
@@ -54,10 +58,33 @@ class GoogleBackend(NeedsPackage):
         if not self._credentials_path():
             return False, ("no Google credentials configured (set F5UI_GOOGLE_CREDENTIALS or "
                            "GOOGLE_APPLICATION_CREDENTIALS to a service-account JSON file)")
+        failure = self._recent_failure()
+        if failure:
+            return False, f"the Google credentials could not be loaded ({failure}); see the status panel"
         return True, f"Speech-to-Text v1 at {endpoint or 'speech.googleapis.com'}"
 
     def load(self, language: str = "en") -> None:
         self._get_client()
+
+    def _recent_failure(self) -> str:
+        failure = self._load_failure
+        if failure and time.monotonic() - failure[0] < RETRY_LOAD_AFTER:
+            return failure[1]
+        return ""
+
+    def credentials_problem(self) -> str:
+        """'' when the configured service-account key loads, else why not (full detail, for the
+        status panel; loading parses the key but contacts nothing)."""
+        path = self._credentials_path()
+        if not path or self.settings.google_endpoint.startswith(INSECURE):
+            return ""
+        from google.oauth2 import service_account
+
+        try:
+            service_account.Credentials.from_service_account_file(path, scopes=SCOPES)
+        except Exception as exc:  # missing file, not JSON, missing fields, a key that does not parse
+            return f"{type(exc).__name__}: {exc}"
+        return ""
 
     def _get_client(self) -> Any:
         with self._lock:
@@ -75,10 +102,17 @@ class GoogleBackend(NeedsPackage):
                     from google.oauth2 import service_account
 
                     path = self._credentials_path()
+                    failure = self._recent_failure()
+                    if failure:
+                        raise BackendFailed(f"the Google credentials could not be loaded ({failure})")
                     try:  # service accounts only: a generic loader would accept any credential config
                         credentials = service_account.Credentials.from_service_account_file(path, scopes=SCOPES)
                     except Exception as exc:  # missing file, not JSON, missing fields, bad key
-                        raise BackendFailed(f"could not load Google credentials from {path}: {exc}") from None
+                        log.warning("Google credentials from %s could not be loaded: %s: %s", path,
+                                    type(exc).__name__, exc)
+                        self._load_failure = (time.monotonic(), type(exc).__name__)
+                        raise BackendFailed(f"the Google credentials could not be loaded ({type(exc).__name__}); "
+                                            "see the status panel") from exc
                     options = {"api_endpoint": endpoint} if endpoint else None
                     self._client = speech_v1.SpeechClient(credentials=credentials, client_options=options)
             return self._client

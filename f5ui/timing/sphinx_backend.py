@@ -8,6 +8,7 @@ rare names) are left out of the alignment and interpolated afterwards.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from typing import Optional
@@ -30,6 +31,14 @@ MIN_DICTIONARY_COVERAGE = 0.5  # below this the text is probably not English
 _VARIANT = re.compile(r"\(\d+\)$")  # "and(2)": alternate pronunciation
 # Plausible mean phone duration; outside it the alignment was forced onto the wrong sound.
 PHONE_SECONDS = (0.02, 0.4)
+# Forced alignment "succeeds" on audio that says something else: it fits the script's phones
+# wherever it must. Free phone recognition (a phone loop) finds the best phones the audio allows;
+# the forced path's acoustic cost over the loop's tells how well the script fits the sound.
+# Measured (pocketsphinx en-us, tests/speech.py clips): the right text 1.2-2.2x on clean speech
+# (up to 2.7x on espeak speech at 10 dB SNR), a wrong one 2.8-4.7x; the f5-tts human reference
+# 1.2x with its own text, 2.9-3.9x with other sentences.
+MISMATCH_FIT = 2.5
+LOOP_BEAMS = {"beam": 1e-40, "pbeam": 1e-40, "lw": 1.0}  # lw 1: the acoustics decide, not the phone LM
 
 
 class SphinxBackend(NeedsPackage):
@@ -38,7 +47,8 @@ class SphinxBackend(NeedsPackage):
     def __init__(self) -> None:
         self._package = PackageProbe("pocketsphinx", "pocketsphinx")
         self._decoder = None
-        self._lock = threading.Lock()  # one decoder, not re-entrant
+        self._loop = None  # phone-loop decoder for the fit check
+        self._lock = threading.Lock()  # one decoder each, not re-entrant
 
     def availability(self, language: str) -> tuple[bool, str]:
         problem = self.package_problem()
@@ -51,6 +61,28 @@ class SphinxBackend(NeedsPackage):
     def load(self, language: str = "en") -> None:
         with self._lock:
             self._get_decoder()
+            self._get_loop()
+
+    def _get_loop(self):  # noqa: ANN202 - pocketsphinx.Decoder
+        if self._loop is None:
+            import pocketsphinx as ps
+
+            config = ps.Config(hmm=ps.get_model_path("en-us/en-us"), allphone=ps.get_model_path("en-us/en-us-phone.lm.bin"),
+                               lm=None, samprate=SAMPLE_RATE, loglevel="FATAL", bestpath=False, **LOOP_BEAMS)
+            self._loop = ps.Decoder(config)
+        return self._loop
+
+    def _fit(self, decoder, pcm: bytes) -> Optional[float]:  # noqa: ANN001
+        """Acoustic cost of the forced path over free phone recognition of the same audio (>= ~1)."""
+        forced = sum(-math.log(max(s.ascore, 1e-300)) for s in decoder.seg())
+        loop = self._get_loop()
+        loop.start_utt()
+        loop.process_raw(pcm, no_search=False, full_utt=True)
+        loop.end_utt()
+        if loop.hyp() is None:
+            return None
+        free = sum(-math.log(max(s.ascore, 1e-300)) for s in loop.seg())
+        return forced / free if free > 0 else None
 
     def _get_decoder(self):  # noqa: ANN202 - pocketsphinx.Decoder
         if self._decoder is None:
@@ -91,12 +123,14 @@ class SphinxBackend(NeedsPackage):
                 decoder.set_align_text(" ".join(words))
             except RuntimeError as exc:
                 raise BackendFailed(f"pocketsphinx refused the text: {exc}") from None
+            pcm = request.pcm16()
             decoder.start_utt()
-            decoder.process_raw(request.pcm16(), no_search=False, full_utt=True)
+            decoder.process_raw(pcm, no_search=False, full_utt=True)
             decoder.end_utt()
             if decoder.hyp() is None:
                 raise BackendFailed("pocketsphinx could not align the transcript to the audio "
                                     "(does the transcript match what is said?)")
+            fit = self._fit(decoder, pcm)
             segments = [(_VARIANT.sub("", s.word), s.start_frame, s.end_frame, s.prob) for s in decoder.seg()
                         if not (s.word.startswith("<") or s.word.startswith("[") or s.word.startswith("+"))]
             phones = {w: len((decoder.lookup_word(w) or "x").split()) for w in set(words)}
@@ -121,7 +155,13 @@ class SphinxBackend(NeedsPackage):
             times.append((start, end, conf))
         # Forced alignment always "succeeds" on a near-match; words squeezed into a
         # frame or two, or stretched over long stretches, mean the text and the audio differ.
-        low = implausible > 0.25 * known
-        note = (f"{implausible} of {known} words got implausible durations from pocketsphinx; "
-                "the transcript may not match the audio") if low else ""
+        notes = []
+        if fit is not None and fit > MISMATCH_FIT:
+            notes.append(f"the transcript does not match the audio: its words fit the sound {fit:.1f}x worse than "
+                         "free phone recognition does (a matching transcript stays under "
+                         f"{MISMATCH_FIT:.1f}x)")
+        if implausible > 0.25 * known:
+            notes.append(f"{implausible} of {known} words got implausible durations from pocketsphinx; "
+                         "the transcript may not match the audio")
+        low, note = bool(notes), "; ".join(notes)
         return BackendOutput(times=times, interpolated=[False] * len(times), low_confidence=low, note=note)

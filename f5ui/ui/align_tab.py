@@ -25,7 +25,9 @@ def make_align_handler(studio: Studio):
 def build_align_tab(studio: Studio) -> None:
     with gr.Row():
         with gr.Column(scale=1):
-            audio = gr.Audio(label="Recording", sources=["upload", "microphone"], type="filepath",
+            limits = studio.settings
+            audio = gr.Audio(label=f"Recording (up to {limits.max_align_seconds / 60:g} min, files up to "
+                                   f"{limits.max_upload_mb:g} MB)", sources=["upload", "microphone"], type="filepath",
                              elem_id="align-audio")
             transcript = gr.Textbox(label="Transcript", lines=6, elem_id="align-transcript",
                                     placeholder="The words spoken in the recording, in order.")

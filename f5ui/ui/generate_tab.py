@@ -5,32 +5,13 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ..engine.synthesis import RANGES
 from ..errors import InputError, UserFacingError
 from ..schema import GenerationParams
 from ..service import Studio
+from . import inputs
 from .timing_view import AUTO, aligner_choices, build_timing_outputs, render, subtitle_file_list
 
 DEFAULTS = GenerationParams()
-
-
-def _slider(name: str, label: str, value: float, step: float, info: str) -> gr.Slider:
-    """A slider whose out-of-range error (reachable only through the API) names the setting and its range.
-    The instance's preprocess is wrapped rather than subclassed: Gradio writes a .pyi stub next to the
-    module of every Component subclass when it is imported."""
-    low, high, hint = RANGES[name]
-    slider = gr.Slider(low, high, value=value, step=step, label=label, info=info)
-    check = slider.preprocess
-
-    def preprocess(payload: float) -> float:
-        try:
-            return check(payload)
-        except gr.Error:
-            raise gr.Error(f"{label} = {payload} is out of range. Use a value from {low} to {high} ({hint}).",
-                           title="Invalid input", print_exception=False) from None
-
-    slider.preprocess = preprocess
-    return slider
 
 
 def to_gradio_error(error: UserFacingError) -> gr.Error:
@@ -66,7 +47,8 @@ def build_generate_tab(studio: Studio) -> None:
     max_chars = studio.settings.max_chars
     with gr.Row():
         with gr.Column(scale=1):
-            ref_audio = gr.Audio(label="Reference voice (3–12 s of clear speech)", sources=["upload", "microphone"],
+            ref_audio = gr.Audio(label=f"Reference voice (3–12 s of clear speech; files up to "
+                                       f"{studio.settings.max_upload_mb:g} MB)", sources=["upload", "microphone"],
                                  type="filepath", elem_id="ref-audio")
             ref_text = gr.Textbox(label="Reference text", lines=2, elem_id="ref-text",
                                   placeholder="The exact words spoken in the reference. Leave empty to transcribe "
@@ -75,20 +57,20 @@ def build_generate_tab(studio: Studio) -> None:
                                   placeholder="What the cloned voice should say. Long text is split into chunks.",
                                   info=f"Up to {max_chars} characters.")
             with gr.Accordion("Advanced settings", open=False):
-                speed = _slider("speed", "Speed", DEFAULTS.speed, 0.05, "1.0 keeps the reference's pace.")
-                nfe_step = _slider("nfe_step", "NFE steps", DEFAULTS.nfe_step, 1,
+                speed = inputs.slider("speed", "Speed", DEFAULTS.speed, 0.05, "1.0 keeps the reference's pace.")
+                nfe_step = inputs.slider("nfe_step", "NFE steps", DEFAULTS.nfe_step, 1,
                                    "Denoising steps: fewer is faster, more is cleaner.")
-                cfg_strength = _slider("cfg_strength", "CFG strength", DEFAULTS.cfg_strength, 0.1,
+                cfg_strength = inputs.slider("cfg_strength", "CFG strength", DEFAULTS.cfg_strength, 0.1,
                                        "How strongly the text guides the voice.")
-                cross_fade = _slider("cross_fade", "Cross-fade (s)", DEFAULTS.cross_fade, 0.01,
+                cross_fade = inputs.slider("cross_fade", "Cross-fade (s)", DEFAULTS.cross_fade, 0.01,
                                      "Overlap between chunks of long text.")
                 with gr.Row():
-                    seed = gr.Number(label="Seed", value=0, precision=0, minimum=-1, elem_id="seed")
-                    randomize_seed = gr.Checkbox(label="Randomize seed", value=True)
-                remove_silence = gr.Checkbox(label="Remove long silences", value=False)
+                    seed = inputs.seed_number(label="Seed", value=0, elem_id="seed")
+                    randomize_seed = inputs.checkbox("Randomize seed", "randomize_seed", value=True)
+                remove_silence = inputs.checkbox("Remove long silences", "remove_silence", value=False)
                 with gr.Row():
-                    word_timings = gr.Checkbox(label="Word timings", value=True, elem_id="word-timings",
-                                               info="Time every word and write subtitle files.")
+                    word_timings = inputs.checkbox("Word timings", "word_timings", value=True, elem_id="word-timings",
+                                                   info="Time every word and write subtitle files.")
                     aligner = gr.Dropdown(aligner_choices(), value=AUTO, label="Aligner",
                                           info="auto tries them in order and says why each was passed over.")
             generate_btn = gr.Button("Generate", variant="primary", elem_id="generate-btn")

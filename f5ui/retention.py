@@ -1,0 +1,82 @@
+"""Disk use that does not only grow: files older than F5UI_RETENTION_HOURS are deleted from the
+folders the app writes (outputs, uploads), once at start-up (what earlier runs left) and then
+periodically in a background thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Iterable, Optional
+
+log = logging.getLogger(__name__)
+
+MIN_INTERVAL = 1.0  # seconds between sweeps, at least
+MAX_INTERVAL = 3600.0  # ...and at most: a day's retention is swept every hour
+
+
+def sweep(folder: Path, max_age_s: float, now: Optional[float] = None) -> tuple[int, int]:
+    """Delete the files under `folder` not modified for `max_age_s` seconds, then the folders this
+    left empty. Returns (files, bytes) deleted. Never follows symlinks out of the folder."""
+    if not folder.is_dir():
+        return 0, 0
+    cutoff = (time.time() if now is None else now) - max_age_s
+    files = size = 0
+    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):  # deepest first
+        try:
+            if path.is_symlink() or path.is_file():
+                info = path.lstat()
+                if info.st_mtime < cutoff:
+                    path.unlink()
+                    files += 1
+                    size += info.st_size
+            elif path.is_dir() and not any(path.iterdir()) and path.stat().st_mtime < cutoff:
+                path.rmdir()
+        except OSError:  # removed meanwhile (Gradio's own cleanup), or not ours to delete
+            continue
+    return files, size
+
+
+class Retention:
+    """Sweeps `folders` at start and every interval (a quarter of the retention, within bounds)."""
+
+    def __init__(self, folders: Iterable[Path], hours: float) -> None:
+        self.folders = [Path(f) for f in folders]
+        self.max_age_s = max(0.0, float(hours)) * 3600.0
+        self.interval = min(MAX_INTERVAL, max(MIN_INTERVAL, self.max_age_s / 4))
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_age_s > 0
+
+    def run_once(self) -> tuple[int, int]:
+        files = size = 0
+        for folder in self.folders:
+            n, b = sweep(folder, self.max_age_s)
+            files, size = files + n, size + b
+        if files:
+            log.info("Retention: deleted %d file(s), %.1f MB older than %.1f h", files, size / 2**20,
+                     self.max_age_s / 3600)
+        return files, size
+
+    def start(self) -> None:
+        """The start-up sweep now, then the periodic one in a daemon thread (nothing when disabled)."""
+        if not self.enabled:
+            log.info("Retention is off (F5UI_RETENTION_HOURS=0): generated files and uploads are kept")
+            return
+        self.run_once()
+        self._thread = threading.Thread(target=self._loop, name="f5ui-retention", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.run_once()
+            except Exception:  # a sweep must never take the server down
+                log.exception("Retention sweep failed")
+
+    def stop(self) -> None:
+        self._stop.set()
