@@ -12,9 +12,9 @@ mapping, not Google's service.
 
 from __future__ import annotations
 
-import os
 import argparse
 import logging
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -46,11 +46,11 @@ def main() -> None:
         if name == "whisperx":
             model = args.whisperx_model
             if not model:
-                from tests.test_timing_whisperx import build_tiny_wav2vec2
+                from tests.helpers import build_tiny_wav2vec2
 
                 model = str(build_tiny_wav2vec2(work / "tiny-wav2vec2"))
                 note = "tiny random model"
-            from tests.test_timing_whisperx import install_punkt_tab
+            from tests.helpers import install_punkt_tab
 
             install_punkt_tab(work / "data" / "nltk_data")
             env["F5UI_WHISPERX_MODEL"] = model

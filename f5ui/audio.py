@@ -61,13 +61,15 @@ def check_file(path: Path) -> None:
     if not path.is_file():
         raise InputError(f"The audio file {path.name!r} does not exist.", "Upload the file again.")
     if path.stat().st_size == 0:
-        raise InputError(f"The audio file {path.name!r} is empty (0 bytes).", "Upload a WAV, MP3, FLAC or OGG recording.")
+        raise InputError(f"The audio file {path.name!r} is empty (0 bytes).",
+                         "Upload a WAV, MP3, FLAC or OGG recording.")
 
 
 def _check_format(name: str, sample_rate: int, channels: int) -> None:
     if not (0 < sample_rate <= MAX_SAMPLE_RATE) or not (0 < channels <= MAX_CHANNELS):
         raise InputError(f"{name!r} has an unusual format ({sample_rate} Hz, {channels} channels).",
-                         f"Upload a normal recording: at most {MAX_SAMPLE_RATE // 1000} kHz and {MAX_CHANNELS} channels.")
+                         f"Upload a normal recording: at most {MAX_SAMPLE_RATE // 1000} kHz and {MAX_CHANNELS} "
+                         "channels.")
 
 
 def _undecodable(name: str) -> InputError:

@@ -35,9 +35,8 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = from_args(args)
     configure_logging(None, logging.WARNING)
-    from .service import Studio
-
     from .paths import FileGate
+    from .service import Studio
 
     studio = Studio(settings, files=FileGate(None))  # the CLI's user names their own files
     params = GenerationParams(args.speed, args.nfe_step, args.cfg_strength, args.cross_fade, args.seed,

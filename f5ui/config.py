@@ -1,6 +1,6 @@
-"""Settings: every option is declared once here, read from the environment, and
-optionally overridden by a CLI flag. The README table, `--help` and a test that
-fails on an undocumented setting all read `SETTINGS`."""
+"""Settings: every option is declared once, as a field of `Settings` (type, default, variable,
+documentation, CLI flag), read from the environment and optionally overridden by a CLI flag.
+`SETTINGS` is derived from those fields; the README table, `--help` and the tests read it."""
 
 from __future__ import annotations
 
@@ -9,23 +9,14 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CKPT = "hf://SWivid/F5-TTS/F5TTS_v1_Base/model_1250000.safetensors"
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str  # attribute on Settings
-    env: str  # environment variable
-    default: Any
-    doc: str
-    parse: Callable[[str], Any] = str
-    cli: str | None = None  # CLI flag, for the common ones
 
 
 def parse_bool(value: str | None) -> bool:
@@ -55,80 +46,73 @@ def _json_object(value: str) -> dict:
     return parsed
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("host", "F5UI_HOST", "127.0.0.1", "Interface to listen on (0.0.0.0 in containers).", str, "--host"),
-    Setting("port", "F5UI_PORT", 7860, "HTTP port.", int, "--port"),
-    Setting("model", "F5UI_MODEL", "F5TTS_v1_Base",
-            "Name of the f5-tts model config (a yaml under f5_tts/configs) that gives the architecture.", str, "--model"),
-    Setting("ckpt", "F5UI_CKPT", DEFAULT_CKPT,
-            "Checkpoint: a local .safetensors/.pt path or an hf:// URL (downloaded once into the HF cache).", str, "--ckpt"),
-    Setting("vocab", "F5UI_VOCAB", "",
-            "Vocab file of the checkpoint; empty uses the vocab shipped with f5-tts (Emilia ZH/EN).", str, "--vocab"),
-    Setting("vocoder", "F5UI_VOCODER", "",
-            "Local vocos directory (config.yaml + pytorch_model.bin); empty downloads charactr/vocos-mel-24khz.",
-            str, "--vocoder"),
-    Setting("model_arch", "F5UI_MODEL_ARCH", {},
-            "JSON object overriding fields of the config's architecture, for checkpoints of another size.",
-            _json_object),
-    Setting("device", "F5UI_DEVICE", "auto", "auto (cuda → mps → cpu), cuda, cuda:N, mps or cpu.", str, "--device"),
-    Setting("data_dir", "F5UI_DATA_DIR", "./f5ui_data",
-            "Where outputs, caches and logs are written (point it at a network volume on RunPod).", str, "--data-dir"),
-    Setting("preload", "F5UI_PRELOAD", True,
-            "Start loading the model in the background at launch (off: load on the first request).", parse_bool),
-    Setting("max_chars", "F5UI_MAX_CHARS", 5000,
-            "Longest text to generate, in characters; longer text is refused with a message.", int),
-    Setting("ref_cache_size", "F5UI_REF_CACHE_SIZE", 32,
-            "How many preprocessed reference voices are kept in memory (least recently used are dropped).", int),
-    Setting("concurrency", "F5UI_CONCURRENCY", 1,
-            "Generations that may run at once (they share one model; keep 1 on a single GPU).", int),
-    Setting("aligners", "F5UI_ALIGNERS", "whisperx,google,sphinx,estimate",
-            "Word-timing backends to try, in order (comma list of whisperx, google, sphinx, estimate); "
-            "the first that succeeds is used, estimate is always the last resort.", str),
-    Setting("language", "F5UI_LANGUAGE", "en",
-            "Language of the texts (ISO 639-1), for word alignment.", str),
-    Setting("whisperx_model", "F5UI_WHISPERX_MODEL", "",
-            "WhisperX alignment model: a wav2vec2 CTC name or local folder; empty uses WhisperX's default "
-            "for the language (downloaded once into the data dir).", str),
-    Setting("google_credentials", "F5UI_GOOGLE_CREDENTIALS", "",
-            "Google Cloud credentials JSON for Speech-to-Text word times; empty uses "
-            "GOOGLE_APPLICATION_CREDENTIALS; neither set turns the Google aligner off.", str),
-    Setting("google_endpoint", "F5UI_GOOGLE_ENDPOINT", "",
-            "Speech-to-Text endpoint host:port; empty uses Google's. Prefix insecure:// for a plaintext gRPC "
-            "server (local test servers), which needs no credentials.", str),
-    Setting("max_align_seconds", "F5UI_MAX_ALIGN_SECONDS", 600.0,
-            "Longest audio accepted for word alignment, in seconds; longer audio is refused with a message.",
-            float),
-    Setting("max_upload_mb", "F5UI_MAX_UPLOAD_MB", 50.0,
-            "Largest file a request may upload, in MB; larger uploads are refused (HTTP 413).", float),
-    Setting("retention_hours", "F5UI_RETENTION_HOURS", 24.0,
-            "Generated files (audio, subtitles) and uploads older than this are deleted, in hours; 0 keeps "
-            "them forever.", float),
-)
+@dataclass(frozen=True)
+class Setting:
+    """One option as documented: the README table, `--help` and the environment reader use these."""
+
+    name: str  # attribute on Settings
+    env: str  # environment variable
+    default: Any
+    doc: str
+    parse: Callable[[str], Any]
+    cli: str | None = None  # CLI flag, for the common ones
+
+
+def setting(env: str, default: Any, doc: str, cli: str | None = None, parse: Callable[[str], Any] | None = None) -> Any:
+    """A Settings field with its variable, documentation and parser (from the default's type unless given)."""
+    reader = parse or {bool: parse_bool, int: int, float: float, str: str, dict: _json_object}[type(default)]
+    meta = {"env": env, "doc": doc, "cli": cli, "parse": reader}
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 @dataclass
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 7860
-    model: str = "F5TTS_v1_Base"
-    ckpt: str = DEFAULT_CKPT
-    vocab: str = ""
-    vocoder: str = ""
-    model_arch: dict = field(default_factory=dict)
-    device: str = "auto"
-    data_dir: str = "./f5ui_data"
-    preload: bool = True
-    max_chars: int = 5000
-    ref_cache_size: int = 32
-    concurrency: int = 1
-    aligners: str = "whisperx,google,sphinx,estimate"
-    language: str = "en"
-    whisperx_model: str = ""
-    google_credentials: str = ""
-    google_endpoint: str = ""
-    max_align_seconds: float = 600.0
-    max_upload_mb: float = 50.0
-    retention_hours: float = 24.0
+    """Every option, declared once: its type, default, variable, documentation and CLI flag."""
+
+    host: str = setting("F5UI_HOST", "127.0.0.1", "Interface to listen on (0.0.0.0 in containers).", "--host")
+    port: int = setting("F5UI_PORT", 7860, "HTTP port.", "--port")
+    model: str = setting("F5UI_MODEL", "F5TTS_v1_Base", "Name of the f5-tts model config (a yaml under "
+                         "f5_tts/configs) that gives the architecture.", "--model")
+    ckpt: str = setting("F5UI_CKPT", DEFAULT_CKPT, "Checkpoint: a local .safetensors/.pt path or an hf:// URL "
+                        "(downloaded once into the HF cache).", "--ckpt")
+    vocab: str = setting("F5UI_VOCAB", "", "Vocab file of the checkpoint; empty uses the vocab shipped with f5-tts "
+                         "(Emilia ZH/EN).", "--vocab")
+    vocoder: str = setting("F5UI_VOCODER", "", "Local vocos directory (config.yaml + pytorch_model.bin); empty "
+                           "downloads charactr/vocos-mel-24khz.", "--vocoder")
+    model_arch: dict = setting("F5UI_MODEL_ARCH", {}, "JSON object overriding fields of the config's architecture, "
+                               "for checkpoints of another size.")
+    device: str = setting("F5UI_DEVICE", "auto", "auto (cuda → mps → cpu), cuda, cuda:N, mps or cpu.", "--device")
+    data_dir: str = setting("F5UI_DATA_DIR", "./f5ui_data", "Where outputs, caches and logs are written (point it at "
+                            "a network volume on RunPod).", "--data-dir")
+    preload: bool = setting("F5UI_PRELOAD", True, "Start loading the model in the background at launch (off: load "
+                            "on the first request).")
+    max_chars: int = setting("F5UI_MAX_CHARS", 5000, "Longest text to generate, in characters; longer text is "
+                             "refused with a message.")
+    ref_cache_size: int = setting("F5UI_REF_CACHE_SIZE", 32, "How many preprocessed reference voices are kept in "
+                                  "memory (least recently used are dropped).")
+    concurrency: int = setting("F5UI_CONCURRENCY", 1, "Generations that may run at once (they share one model; "
+                               "keep 1 on a single GPU).")
+    aligners: str = setting("F5UI_ALIGNERS", "whisperx,google,sphinx,estimate", "Word-timing backends to try, in "
+                            "order (comma list of whisperx, google, sphinx, estimate); the first that succeeds is "
+                            "used, estimate is always the last resort.")
+    language: str = setting("F5UI_LANGUAGE", "en", "Language of the texts (ISO 639-1), for word alignment.")
+    whisperx_model: str = setting("F5UI_WHISPERX_MODEL", "", "WhisperX alignment model: a wav2vec2 CTC name or local "
+                                  "folder; empty uses WhisperX's default for the language (downloaded once into the "
+                                  "data dir).")
+    google_credentials: str = setting("F5UI_GOOGLE_CREDENTIALS", "", "Google Cloud credentials JSON for "
+                                      "Speech-to-Text word times; empty uses GOOGLE_APPLICATION_CREDENTIALS; neither "
+                                      "set turns the Google aligner off.")
+    google_endpoint: str = setting("F5UI_GOOGLE_ENDPOINT", "", "Speech-to-Text endpoint host:port; empty uses "
+                                   "Google's. Prefix insecure:// for a plaintext gRPC server (local test servers), "
+                                   "which needs no credentials.")
+    max_align_seconds: float = setting("F5UI_MAX_ALIGN_SECONDS", 600.0, "Longest audio accepted for word alignment, "
+                                       "in seconds; longer audio is refused with a message.")
+    max_upload_mb: float = setting("F5UI_MAX_UPLOAD_MB", 50.0, "Largest file a request may upload, in MB; larger "
+                                   "uploads are refused (HTTP 413).")
+    retention_hours: float = setting("F5UI_RETENTION_HOURS", 24.0, "Generated files (audio, subtitles) and uploads "
+                                     "older than this are deleted, in hours; 0 keeps them forever.")
 
     @property
     def data_path(self) -> Path:
@@ -152,14 +136,16 @@ class Settings:
         raise OSError("No writable folder for outputs")
 
 
-def _check_declarations() -> None:
-    declared = {s.name for s in SETTINGS}
-    attrs = {f.name for f in fields(Settings)}
-    if declared != attrs:  # a programming error: keep the two lists in step
-        raise RuntimeError(f"SETTINGS and Settings differ: {sorted(declared ^ attrs)}")
+def _declared() -> tuple[Setting, ...]:
+    out = []
+    for f in fields(Settings):
+        default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[misc]
+        out.append(Setting(f.name, f.metadata["env"], default, f.metadata["doc"], f.metadata["parse"],
+                           f.metadata["cli"]))
+    return tuple(out)
 
 
-_check_declarations()
+SETTINGS: tuple[Setting, ...] = _declared()
 
 
 def from_env(environ: dict[str, str] | None = None) -> Settings:

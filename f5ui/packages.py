@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from typing import Optional
 
 
 class PackageProbe:
@@ -12,7 +11,7 @@ class PackageProbe:
     that fails at import; `probe()` imports it for real (seconds: diagnostics call it in the background)
     and `availability()` reports what it found from then on."""
 
-    def __init__(self, find: str, dist: str, module: Optional[str] = None) -> None:
+    def __init__(self, find: str, dist: str, module: str | None = None) -> None:
         self.find = find  # module find_spec looks for
         self.dist = dist  # pip name, for the messages
         self.module = module or find  # what probe() imports

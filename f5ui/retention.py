@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Optional
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +16,7 @@ MIN_INTERVAL = 1.0  # seconds between sweeps, at least
 MAX_INTERVAL = 3600.0  # ...and at most: a day's retention is swept every hour
 
 
-def sweep(folder: Path, max_age_s: float, now: Optional[float] = None) -> tuple[int, int]:
+def sweep(folder: Path, max_age_s: float, now: float | None = None) -> tuple[int, int]:
     """Delete the files under `folder` not modified for `max_age_s` seconds, then the folders this
     left empty. Returns (files, bytes) deleted. Never follows symlinks out of the folder."""
     if not folder.is_dir():
@@ -46,7 +46,7 @@ class Retention:
         self.max_age_s = max(0.0, float(hours)) * 3600.0
         self.interval = min(MAX_INTERVAL, max(MIN_INTERVAL, self.max_age_s / 4))
         self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
+        self._thread: threading.Thread | None = None
 
     @property
     def enabled(self) -> bool:

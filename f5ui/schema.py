@@ -1,18 +1,23 @@
-"""Result and request types shared by the engine, the UI, the API and the CLI."""
+"""Every result and request type shared between rooms (the engine, timing, export, diagnostics,
+the UI, the API and the CLI), in one place as whisperX keeps its `schema.py`. Plain data,
+JSON-able through `to_dict()`/`as_dict()`; this module imports nothing of f5ui."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    from .timing.types import AlignmentResult
+# --- requests --------------------------------------------------------------------------------
+
+Progress = Callable[[float, str], None]  # (fraction done 0..1, what is happening)
 
 
 @dataclass(frozen=True)
 class GenerationParams:
-    """Knobs of one generation; ranges are checked by `engine.synthesis.validate_params`."""
+    """Knobs of one generation; ranges are checked by `engine.synthesis.validate_request`."""
 
     speed: float = 1.0
     nfe_step: int = 32
@@ -20,6 +25,32 @@ class GenerationParams:
     cross_fade: float = 0.15
     seed: int | None = None  # None: pick a random seed and report it
     remove_silence: bool = False
+
+
+# --- the model service -----------------------------------------------------------------------
+
+ModelState = Literal["idle", "loading", "ready", "failed"]
+IDLE: ModelState = "idle"
+LOADING: ModelState = "loading"
+READY: ModelState = "ready"
+FAILED: ModelState = "failed"
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    state: ModelState
+    detail: str
+    fix: str = ""
+    device: str = ""
+    load_seconds: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- synthesis -------------------------------------------------------------------------------
+
+ChunkHint = tuple[str, float, float]  # (chunk text, start s, end s) of a generated chunk in the output
 
 
 @dataclass
@@ -32,12 +63,77 @@ class PreparedReference:
     notices: list[str] = field(default_factory=list)  # e.g. "clipped to 12 s"
 
 
+# --- word timings ----------------------------------------------------------------------------
+
+AttemptStatus = Literal["used", "skipped", "failed"]
+
+
+def _f(value: Any, digits: int = 3) -> float:
+    """A plain Python float (backends hand back numpy floats, which json cannot write)."""
+    return round(float(value), digits)
+
+
+@dataclass
+class WordTiming:
+    word: str  # as written in the script, punctuation attached ("nature,")
+    start: float  # seconds from the start of the audio
+    end: float
+    confidence: float  # 0..1; backend score, or a fixed low value for estimated/interpolated times
+    interpolated: bool = False  # True: the backend gave no time for this word; it was filled in
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"word": str(self.word), "start": _f(self.start), "end": _f(self.end),
+                "confidence": _f(self.confidence), "interpolated": bool(self.interpolated)}
+
+
+@dataclass
+class Attempt:
+    backend: str
+    status: AttemptStatus
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"backend": self.backend, "status": self.status, "reason": self.reason}
+
+
+@dataclass
+class AlignmentResult:
+    words: list[WordTiming]
+    backend: str
+    attempts: list[Attempt] = field(default_factory=list)  # every backend tried, in order, the used one last
+    duration: float = 0.0  # of the audio, seconds
+    low_confidence: bool = False
+    warning: str = ""  # shown to the user when non-empty
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "words": [w.to_dict() for w in self.words],
+            "backend": self.backend,
+            "attempts": [a.to_dict() for a in self.attempts],
+            "duration": _f(self.duration),
+            "low_confidence": bool(self.low_confidence),
+            "warning": self.warning,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AlignmentResult:
+        return cls(
+            words=[WordTiming(w["word"], float(w["start"]), float(w["end"]), float(w["confidence"]),
+                              bool(w.get("interpolated", False))) for w in data["words"]],
+            backend=data["backend"],
+            attempts=[Attempt(a["backend"], a["status"], a["reason"]) for a in data.get("attempts", [])],
+            duration=float(data.get("duration", 0.0)),
+            low_confidence=bool(data.get("low_confidence", False)),
+            warning=data.get("warning", ""),
+        )
+
+
 @dataclass
 class TimedAudio:
     """Word timings of one audio file and the subtitle files written from them."""
 
     audio_path: Path
-    alignment: "AlignmentResult"
+    alignment: AlignmentResult
     files: dict[str, Path]  # srt_words, srt_phrases, vtt, json, csv, ass
 
 
@@ -51,7 +147,47 @@ class SynthesisResult:
     spectrogram_path: Path | None
     text: str  # the text that was spoken (cleaned)
     chunks: list[str]
-    chunk_spans: list[tuple[str, float, float]]  # (chunk text, start s, end s) in the output audio
+    chunk_spans: list[ChunkHint]  # where each chunk lies in the output audio
     notices: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)  # stage → seconds, for benchmarks and logs
     timing: TimedAudio | None = None  # word timings, when requested and possible
+
+
+# --- diagnostics -----------------------------------------------------------------------------
+
+CheckStatus = Literal["ok", "warn", "error", "off"]
+OK: CheckStatus = "ok"
+WARN: CheckStatus = "warn"
+ERROR: CheckStatus = "error"
+OFF: CheckStatus = "off"
+STATUSES: tuple[CheckStatus, ...] = (OK, WARN, ERROR, OFF)
+MAX_CHECK_TEXT = 500
+_PEM = re.compile(r"-----BEGIN [A-Z ]*-----.*?(?:-----END [A-Z ]*-----|$)", re.S)
+
+
+def one_line(text: str) -> str:
+    """One line of at most MAX_CHECK_TEXT characters, with any PEM block (a pasted key) removed."""
+    text = " ".join(_PEM.sub("[key removed]", str(text)).split())
+    return text if len(text) <= MAX_CHECK_TEXT else text[: MAX_CHECK_TEXT - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the diagnostics report. Anything not ok carries a concrete fix."""
+
+    name: str
+    group: str
+    status: CheckStatus
+    detail: str  # one line
+    fix: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"check {self.name!r}: status must be one of {STATUSES}, not {self.status!r}")
+        object.__setattr__(self, "detail", one_line(self.detail))
+        object.__setattr__(self, "fix", one_line(self.fix))
+        if self.status != OK and not self.fix:
+            raise ValueError(f"check {self.name!r} is {self.status} and needs a fix hint")
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)

@@ -12,10 +12,12 @@ import uvicorn
 from fastapi import FastAPI
 
 from .config import Settings
+from .diagnostics import Context, Diagnostics, create_diagnostics
 from .logs import configure_logging
 from .paths import FileGate
 from .request_guard import RequestGuard
 from .retention import Retention
+from .schema import READY
 from .service import Studio
 from .ui.app import build_app
 
@@ -23,9 +25,13 @@ log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-def create_app(studio: Studio, retention: Retention | None = None) -> FastAPI:
-    """The FastAPI app. The panel, /health and /diagnostics all read the studio's one Diagnostics."""
-    diagnostics = studio.diagnostics
+def create_diagnostics_for(studio: Studio) -> Diagnostics:
+    """The app's diagnostics, built from the parts they read."""
+    return create_diagnostics(Context(studio.settings, studio.model, studio.aligner, studio.output_dir))
+
+
+def create_app(studio: Studio, diagnostics: Diagnostics, retention: Retention | None = None) -> FastAPI:
+    """The FastAPI app. The panel, /health and /diagnostics all read the one `diagnostics`."""
     settings = studio.settings
     app = FastAPI(title="f5ui")
 
@@ -34,7 +40,7 @@ def create_app(studio: Studio, retention: Retention | None = None) -> FastAPI:
         """200 whenever the server is up; `ready` is true once a generation can run. Cheap: the
         checks are cached results, only the model state is read live."""
         status = studio.model.status()
-        ready = status.state == "ready"
+        ready = status.state == READY
         return {"status": "ok", "ready": ready, "reason": "" if ready else status.detail,
                 "model": status.as_dict(), "checks": diagnostics.health_summary()}
 
@@ -47,7 +53,7 @@ def create_app(studio: Studio, retention: Retention | None = None) -> FastAPI:
     delete_cache = None
     if retention is not None and retention.enabled:  # Gradio's own copies, besides our sweep of its folder
         delete_cache = (max(1, int(retention.interval)), max(1, int(retention.max_age_s)))
-    demo = build_app(studio, delete_cache=delete_cache)
+    demo = build_app(studio, diagnostics, delete_cache=delete_cache)
     app.add_middleware(RequestGuard, gate=FileGate([settings.upload_dir]), max_upload_bytes=max_upload_bytes)
     app = gr.mount_gradio_app(
         app, demo, path="/",
@@ -79,11 +85,12 @@ def serve(settings: Settings) -> None:
     import matplotlib.pyplot  # noqa: F401
 
     studio = Studio(settings)
-    studio.diagnostics.run_fast()  # milliseconds; one log line per check before anything serves
+    diagnostics = create_diagnostics_for(studio)
+    diagnostics.run_fast()  # milliseconds; one log line per check before anything serves
     retention = Retention([studio.output_dir, settings.upload_dir], settings.retention_hours)
     retention.start()  # deletes what earlier runs left past the retention, then sweeps periodically
-    app = create_app(studio, retention)
+    app = create_app(studio, diagnostics, retention)
     studio.start()  # the model loads in the background; the UI answers meanwhile
-    studio.diagnostics.start_background()  # torch, GPU, aligner imports, hub: seconds, off the main thread
+    diagnostics.start_background()  # torch, GPU, aligner imports, hub: seconds, off the main thread
     # Bounded graceful shutdown: open event streams would otherwise keep `docker stop` waiting for SIGKILL.
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=3)

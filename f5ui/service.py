@@ -9,15 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .config import Settings
-from .diagnostics import Diagnostics
 from .engine.model_service import ModelService
 from .engine.reference import ReferenceCache
-from .engine.synthesis import Progress, synthesize
+from .engine.synthesis import synthesize
 from .errors import InputError, UserFacingError
-from .paths import FileGate
 from .export.subtitles import write_all
-from .schema import GenerationParams, SynthesisResult, TimedAudio
-from .timing.base import ChunkHint
+from .paths import FileGate
+from .schema import ChunkHint, GenerationParams, Progress, SynthesisResult, TimedAudio
 from .timing.chain import AlignmentChain
 
 log = logging.getLogger(__name__)
@@ -34,7 +32,6 @@ class Studio:
         self.references = ReferenceCache(settings.writable_dir("cache/references"), settings.ref_cache_size)
         self.output_dir = settings.writable_dir("outputs")
         self.aligner = AlignmentChain(settings)
-        self.diagnostics = Diagnostics(self)  # checks run by the server: fast ones before serving
 
     def start(self) -> None:
         """Begin loading the model in the background (if configured to preload)."""

@@ -1,29 +1,35 @@
-"""Shared fixtures: a tiny random-weight F5-TTS model on disk, a Studio configured
-to it through the same F5UI_* variables users set, a live app on 127.0.0.1, and
-reference audio files (good and bad)."""
+"""Fixtures: a tiny random-weight F5-TTS model on disk, a Studio configured to it through the
+same F5UI_* variables users set, a live app on 127.0.0.1, reference audio files (good and bad),
+and Chromium. Helpers shared by test modules are in tests/helpers.py."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-import requests
 import soundfile as sf
 
+from tests.helpers import LiveApp
 from tests.tiny_model import build_tiny_model, reference_clip
-
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# The tests set up the environment they need: machine-wide Google credentials or a Gradio upload
+# folder must not change what they see (live apps inherit this environment).
+for _name in ("GOOGLE_APPLICATION_CREDENTIALS", "GRADIO_TEMP_DIR"):
+    os.environ.pop(_name, None)
+
+
+@pytest.fixture
+def isolated_nltk(monkeypatch):
+    """nltk finds only data the test installs (not a punkt_tab that scripts/run.sh put in .venv)."""
+    import nltk
+
+    monkeypatch.setattr(nltk.data, "path", [])
 
 
 @pytest.fixture(scope="session")
@@ -85,83 +91,6 @@ def audio_files(tmp_path_factory, ref_clip) -> dict[str, Path]:
 
 # --- live app ----------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LiveApp:
-    """`python app.py` on a free port of 127.0.0.1, with the test's environment on top of this one.
-    Output goes to `folder`/stdout.log; the data dir is `folder` unless `env` sets F5UI_DATA_DIR."""
-
-    def __init__(self, env: dict[str, str], folder: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        folder.mkdir(parents=True, exist_ok=True)
-        full_env = {**os.environ, "F5UI_DATA_DIR": str(folder), **env, "F5UI_PORT": str(self.port)}
-        self.data_dir = Path(full_env["F5UI_DATA_DIR"])
-        self.log_path = folder / "stdout.log"
-        self.clients: list = []
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=full_env,
-                                     stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT)
-
-    def wait_http(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"app exited with {self.proc.returncode}:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if requests.get(self.url + "/health", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"app did not answer:\n{self.log_path.read_text()[-3000:]}")
-
-    def health(self) -> dict:
-        return requests.get(self.url + "/health", timeout=5).json()
-
-    def diagnostics(self) -> dict:
-        return requests.get(self.url + "/diagnostics", timeout=10).json()
-
-    def _poll(self, fetch, done, timeout: float, what: str) -> dict:  # noqa: ANN001 - two small callables
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = fetch()
-            if done(value):
-                return value
-            time.sleep(0.3)
-        raise TimeoutError(f"{what} (last answer: {value})")
-
-    def wait_ready(self, timeout: float = 120) -> dict:
-        """/health once the model load has finished, either way."""
-        return self._poll(self.health, lambda h: h["model"]["state"] in ("ready", "failed"), timeout,
-                          "the model did not finish loading")
-
-    def wait_checks(self, timeout: float = 150) -> dict:
-        """The report once the background checks are done (they wait for the model's own imports)."""
-        return self._poll(self.diagnostics, lambda r: not r["pending"], timeout, "background checks still running")
-
-    def client(self):  # noqa: ANN201 - gradio_client.Client
-        """A gradio_client for this app, closed by stop() (its heartbeat stream holds the server open)."""
-        from gradio_client import Client
-
-        client = Client(self.url, verbose=False)
-        self.clients.append(client)
-        return client
-
-    def stop(self) -> None:
-        for client in self.clients:
-            client.close()
-        self.proc.terminate()  # the server's graceful shutdown is bounded at 3 s
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-
-
 @pytest.fixture(scope="session")
 def live_app(tiny_env, tmp_path_factory):
     app = LiveApp(tiny_env, tmp_path_factory.mktemp("live-app"))
@@ -195,3 +124,16 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=args)
         yield browser
         browser.close()
+
+
+# Slow tests carry markers, so a developer can run the fast part alone (`pytest -m "not live and not
+# browser"`); CI runs everything. Tests that start an app themselves are marked in their module.
+LIVE_FIXTURES = {"live_app", "client", "secure_app", "blocked_app", "uploaded_ref"}
+
+
+def pytest_collection_modifyitems(items):  # noqa: ANN001, ANN201 - pytest hook
+    for item in items:
+        if LIVE_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.live)
+        if "chromium" in item.fixturenames:
+            item.add_marker(pytest.mark.browser)

@@ -11,7 +11,6 @@ import datetime
 import threading
 from concurrent import futures
 from dataclasses import dataclass, field
-from typing import Optional
 
 import grpc
 from google.cloud.speech_v1.types import cloud_speech
@@ -22,10 +21,10 @@ METHOD = "/google.cloud.speech.v1.Speech/Recognize"
 @dataclass
 class SpeechServer:
     words: list[tuple[str, float, float]] = field(default_factory=list)  # answered when error is None
-    error: Optional[grpc.StatusCode] = None
+    error: grpc.StatusCode | None = None
     requests: list[cloud_speech.RecognizeRequest] = field(default_factory=list)
     port: int = 0
-    _server: Optional[grpc.Server] = None
+    _server: grpc.Server | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -45,7 +44,7 @@ class SpeechServer:
             transcript=" ".join(w for w, _, _ in words), confidence=0.9, words=infos)
         return cloud_speech.RecognizeResponse(results=[cloud_speech.SpeechRecognitionResult(alternatives=[alt])])
 
-    def start(self) -> "SpeechServer":
+    def start(self) -> SpeechServer:
         handler = grpc.method_handlers_generic_handler("google.cloud.speech.v1.Speech", {
             "Recognize": grpc.unary_unary_rpc_method_handler(
                 self._recognize,

@@ -11,6 +11,8 @@ from typing import Any
 
 import requests
 
+from tests.helpers import generate_inputs
+
 FILE_META = {"_type": "gradio.FileData"}
 
 
@@ -21,11 +23,8 @@ def file_ref(path: str | Path, **extra: Any) -> dict:
 
 def generate_args(ref: Any, text: str = "Hi there.", ref_text: str = "Some call me nature, others call me "
                   "mother nature.", **overrides: Any) -> list:
-    """The /generate inputs in order, nfe 8 and a fixed seed unless overridden."""
-    p = {"speed": 1.0, "nfe_step": 8, "cfg_strength": 2.0, "cross_fade": 0.15, "seed": 1, "randomize_seed": False,
-         "remove_silence": False, "word_timings": True, "aligner": "auto", **overrides}
-    return [ref, ref_text, text, p["speed"], p["nfe_step"], p["cfg_strength"], p["cross_fade"], p["seed"],
-            p["randomize_seed"], p["remove_silence"], p["word_timings"], p["aligner"]]
+    """The /generate inputs in order (tests.helpers.generate_inputs), for a FileData reference."""
+    return generate_inputs(ref, ref_text, text, **overrides)
 
 
 @dataclass

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import requests
 import soundfile as sf
-from gradio_client import handle_file
 
-from tests.conftest import LiveApp
+from tests.helpers import LiveApp, generate
+
+pytestmark = pytest.mark.live  # every test here talks to an app process
 
 
 def test_ui_answers_while_the_model_loads_and_health_reports_readiness(tiny_env, tmp_path):
@@ -28,9 +30,8 @@ def test_ui_answers_while_the_model_loads_and_health_reports_readiness(tiny_env,
 
 def test_generate_endpoint_returns_audio_seed_text_and_picture(client, ref_clip, live_app):
     ref, ref_text = ref_clip
-    audio, seed, ref_text_used, picture, timing, files = client.predict(
-        handle_file(str(ref)), ref_text, "Programs call the same generate function as the browser.",
-        1.0, 8, 2.0, 0.15, 77, False, False, api_name="/generate")
+    audio, seed, ref_text_used, picture, timing, files = generate(
+        client, ref, ref_text, "Programs call the same generate function as the browser.", seed=77)
     info = sf.info(audio)
     assert info.samplerate == 24000 and info.duration > 1.0
     assert seed == 77 and ref_text_used == ref_text
@@ -41,8 +42,7 @@ def test_generate_endpoint_returns_audio_seed_text_and_picture(client, ref_clip,
 
 def test_randomize_seed_reports_the_seed_used(client, ref_clip):
     ref, ref_text = ref_clip
-    _, seed, *_ = client.predict(handle_file(str(ref)), ref_text, "A random seed.", 1.0, 8, 2.0, 0.15, 5, True,
-                                   False, api_name="/generate")
+    _, seed, *_ = generate(client, ref, ref_text, "A random seed.", seed=5, randomize_seed=True)
     assert isinstance(seed, (int, float)) and 0 <= seed < 2**31
 
 
@@ -65,8 +65,7 @@ def test_requests_wait_for_a_loading_model_instead_of_failing(tiny_env, tmp_path
         ref, ref_text = ref_clip
         client = app.client()
         started = time.monotonic()
-        audio, *_ = client.predict(handle_file(str(ref)), ref_text, "Sent while the model loads.", 1.0, 8, 2.0,
-                                   0.15, 3, False, False, api_name="/generate")
+        audio, *_ = generate(client, ref, ref_text, "Sent while the model loads.", seed=3)
         assert sf.info(audio).duration > 0
         assert started_state in ("loading", "ready")
         assert time.monotonic() - started < 120

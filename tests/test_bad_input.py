@@ -4,10 +4,10 @@ service and through the live API — and the app keeps serving afterwards."""
 from __future__ import annotations
 
 import pytest
-from gradio_client import handle_file
 
 from f5ui.errors import InputError
 from f5ui.schema import GenerationParams
+from tests.helpers import generate
 
 GOOD_TEXT = "The app keeps serving after a bad request."
 
@@ -50,26 +50,17 @@ def test_service_rejects_bad_input_with_a_fix(case, studio, ref_clip, audio_file
     assert info.value.fix, "every input error carries a fix"
 
 
-def _api_args(reference, ref_text, text, overrides):
-    p = {"speed": 1.0, "nfe_step": 8, "cfg_strength": 2.0, "cross_fade": 0.15, "seed": 1, **overrides}
-    ref = handle_file(str(reference)) if reference else None
-    return (ref, ref_text, text, p["speed"], p["nfe_step"], p["cfg_strength"], p["cross_fade"], p["seed"], False,
-            False)
-
-
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_api_answers_bad_input_with_a_message_and_keeps_serving(case, client, ref_clip, audio_files):
     from gradio_client.exceptions import AppError
 
     key, text, overrides, words = CASES[case]
     with pytest.raises(AppError) as info:
-        client.predict(*_api_args(_reference(key, ref_clip, audio_files), ref_clip[1], text, overrides),
-                       api_name="/generate")
+        generate(client, _reference(key, ref_clip, audio_files), ref_clip[1], text, **overrides)
     message = str(info.value)
     assert "Traceback" not in message
     for word in words:
         assert word in message, (word, message)
     # The next good request still works.
-    audio, seed, ref_text_used, *_ = client.predict(*_api_args(ref_clip[0], ref_clip[1], GOOD_TEXT, {}),
-                                                    api_name="/generate")
+    audio, seed, ref_text_used, *_ = generate(client, ref_clip[0], ref_clip[1], GOOD_TEXT)
     assert seed == 1 and ref_text_used == ref_clip[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from pathlib import Path
 
@@ -17,6 +18,18 @@ def test_every_setting_is_documented_in_the_readme_with_its_default():
         row = next((line for line in readme.splitlines() if line.startswith(f"| `{setting.env}`")), None)
         assert row is not None, f"{setting.env} is not in the README configuration table"
         assert setting.doc in row
+        default = json.dumps(setting.default) if isinstance(setting.default, dict) else str(setting.default)
+        assert f"| `{default}` |" in row, (setting.env, row)
+        assert getattr(Settings(), setting.name) == setting.default  # one declaration: the code uses this default
+
+
+def test_cli_help_names_each_flag_with_its_variable():
+    parser = argparse.ArgumentParser()
+    add_cli_arguments(parser)
+    text = parser.format_help()
+    for setting in SETTINGS:
+        if setting.cli:
+            assert setting.cli in text and setting.env in text
 
 
 def test_environment_and_cli_flags():

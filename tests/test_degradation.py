@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 import requests
 import soundfile as sf
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from tests.conftest import LiveApp
-from tests.test_diagnostics import SECRET, SECRET_ID, by_name, fake_service_account
+from tests.helpers import SECRET, SECRET_ID, LiveApp, by_name, fake_service_account, generate
+
+pytestmark = pytest.mark.live  # every test here talks to an app process
 
 # Installed but failing at import (a broken install): find_spec finds them, import raises.
 BROKEN = ("whisperx", "google.cloud.speech_v1", "pocketsphinx")
@@ -60,12 +61,6 @@ class _Hiding(importlib.machinery.PathFinder):
 sys.meta_path[:] = [_Hiding if f is importlib.machinery.PathFinder else f for f in sys.meta_path]
 sys.meta_path.insert(0, _Broken())
 '''
-
-
-def generate(client: Client, ref: Path, ref_text: str, text: str = "Still working.") -> str:
-    result = client.predict(handle_file(str(ref)), ref_text, text, 1.0, 8, 2.0, 0.15, 7, False, False,
-                            api_name="/generate")
-    return result[0]
 
 
 def start(env: dict[str, str], log_dir: Path) -> LiveApp:
@@ -127,7 +122,7 @@ def test_unimportable_optional_packages_are_off_with_the_reason_and_generation_w
     api_report = client.predict(api_name="/diagnostics")
     assert by_name(api_report) == by_name(blocked_app.diagnostics())
     ref, ref_text = ref_clip
-    audio = generate(client, ref, ref_text)
+    audio = generate(client, ref, ref_text)[0]
     assert sf.info(audio).duration > 0.3
     timings, _files = client.predict(handle_file(str(ref)), ref_text, "en", "auto", api_name="/align")
     assert timings["backend"] == "estimate" and len(timings["words"]) == len(ref_text.split())
@@ -169,7 +164,7 @@ def test_missing_checkpoint_keeps_the_ui_up_and_retry_loads_it_once_fixed(tiny_e
         client = app.client()
         ref, ref_text = ref_clip
         with pytest.raises(AppError) as failed:
-            generate(client, ref, ref_text)
+            generate(client, ref, ref_text)[0]
         assert "not found" in str(failed.value) and "F5UI_CKPT" in str(failed.value)  # reason and fix
         # Alignment needs no TTS model: it keeps working while the model is down.
         timings, _files = client.predict(handle_file(str(ref)), ref_text, "en", "auto", api_name="/align")
@@ -190,7 +185,7 @@ def test_missing_checkpoint_keeps_the_ui_up_and_retry_loads_it_once_fixed(tiny_e
             return row && row.innerText.includes('OK'); }""", timeout=15_000)
         page.close()
         assert app.health()["ready"] is True
-        assert sf.info(generate(client, ref, ref_text)).duration > 0.3
+        assert sf.info(generate(client, ref, ref_text)[0]).duration > 0.3
     finally:
         app.stop()
 
@@ -205,7 +200,7 @@ def test_wrong_architecture_is_reported_with_the_setting_to_change(tiny_env, tmp
         assert model["status"] == "error" and "F5UI_MODEL_ARCH" in model["fix"]
         ref, ref_text = ref_clip
         with pytest.raises(AppError) as failed:
-            generate(app.client(), ref, ref_text)
+            generate(app.client(), ref, ref_text)[0]
         assert "does not fit the architecture" in str(failed.value) and "F5UI_MODEL_ARCH" in str(failed.value)
         assert requests.get(app.url + "/", timeout=10).status_code == 200
     finally:
@@ -238,11 +233,11 @@ def test_without_ffmpeg_wav_works_m4a_is_refused_and_the_panel_says_why(tiny_env
         assert health["ready"] is True and "ffmpeg" in health["checks"]["warnings"]
         client = app.client()
         ref, ref_text = ref_clip
-        assert sf.info(generate(client, ref, ref_text)).duration > 0.3
+        assert sf.info(generate(client, ref, ref_text)[0]).duration > 0.3
         m4a = tmp_path / "ref.m4a"  # made here, where ffmpeg is on PATH
         subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(ref), "-c:a", "aac", str(m4a)], check=True)
         with pytest.raises(AppError) as refused:
-            generate(client, m4a, ref_text)
+            generate(client, m4a, ref_text)[0]
         assert "ffmpeg" in str(refused.value) and "Convert the file to WAV" in str(refused.value)
     finally:
         app.stop()
@@ -262,7 +257,7 @@ def test_unwritable_data_dir_falls_back_to_a_temp_dir_with_a_warning(tiny_env, t
         health = app.wait_ready()
         assert health["ready"] is True and "data dir" in health["checks"]["warnings"]
         ref, ref_text = ref_clip
-        assert sf.info(generate(app.client(), ref, ref_text)).duration > 0.3
+        assert sf.info(generate(app.client(), ref, ref_text)[0]).duration > 0.3
     finally:
         app.stop()
 

@@ -4,8 +4,6 @@ and imports; the report's shape; secrets kept out."""
 from __future__ import annotations
 
 import http.server
-import importlib.abc
-import importlib.machinery
 import json
 import logging
 import subprocess
@@ -16,52 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from f5ui.config import from_env
-from f5ui.diagnostics import STATUSES, Check, hf_cache_dir, mask
-from f5ui.service import Studio
+from f5ui.hub import hf_cache_dir
+from f5ui.schema import STATUSES, Check
 from f5ui.ui.status_panel import checks_table_html, summary_markdown, write_report_file
-
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7f5uiSecretKeyMaterial"
-SECRET_ID = "f5ui0123456789secretkeyid"
-
-
-def make_studio(tiny_env: dict[str, str], data_dir: Path, **overrides: str) -> Studio:
-    """A Studio that is not started (no model load) with the tiny model's settings plus overrides."""
-    return Studio(from_env(dict(tiny_env, F5UI_DATA_DIR=str(data_dir), **overrides)))
-
-
-def by_name(report: dict) -> dict[str, dict]:
-    return {c["name"]: c for c in report["checks"]}
-
-
-def fake_service_account(path: Path) -> Path:
-    """A service-account key file shaped like Google's, with a private key that must never be shown."""
-    path.write_text(json.dumps({
-        "type": "service_account", "project_id": "f5ui-test", "private_key_id": SECRET_ID,
-        "private_key": f"-----BEGIN PRIVATE KEY-----\n{SECRET}\n-----END PRIVATE KEY-----\n",
-        "client_email": "tts@f5ui-test.iam.gserviceaccount.com", "client_id": "1234567890",
-        "token_uri": "https://oauth2.googleapis.com/token"}))
-    return path
-
-
-class BlockImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Makes packages look installed but fail at import, like a broken install."""
-
-    def __init__(self, names: tuple[str, ...]) -> None:
-        self.names = names
-
-    def find_spec(self, fullname, path=None, target=None):  # noqa: ANN001, ANN201
-        if any(fullname == n or fullname.startswith(n + ".") for n in self.names):
-            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
-        return None
-
-    def create_module(self, spec):  # noqa: ANN001, ANN201
-        return None
-
-    def exec_module(self, module):  # noqa: ANN001, ANN201
-        raise ImportError(f"{module.__name__} is blocked (simulated broken install)")
-
+from tests.helpers import (
+    ROOT,
+    SECRET,
+    SECRET_ID,
+    BlockImports,
+    by_name,
+    diagnostics_for,
+    fake_service_account,
+    make_studio,
+)
 
 # --- the Check record and helpers ----------------------------------------------------------
 
@@ -75,12 +40,6 @@ def test_a_check_that_is_not_ok_must_carry_a_fix():
     assert Check("x", "system", "ok", "fine").fix == ""
 
 
-def test_mask_keeps_only_a_prefix():
-    assert mask("AKIAIOSFODNN7EXAMPLE") == "AKIA…"
-    assert mask("short") == "…"  # too short to show 4 characters safely
-    assert mask("") == "" and mask(None) == ""
-
-
 def test_a_key_pasted_into_a_detail_is_removed():
     check = Check("x", "system", "warn", f"bad value -----BEGIN PRIVATE KEY-----\n{SECRET}\n-----END PRIVATE KEY-----",
                   "fix it")
@@ -90,7 +49,7 @@ def test_a_key_pasted_into_a_detail_is_removed():
 # --- the report --------------------------------------------------------------------------
 
 def test_report_shape_counts_and_json(studio):
-    diagnostics = studio.diagnostics
+    diagnostics = diagnostics_for(studio)
     diagnostics.run_slow()
     report = diagnostics.report()
     assert set(report) == {"generated_at", "summary", "ready", "pending", "checks"}
@@ -123,11 +82,13 @@ def test_fast_checks_import_nothing_heavy_and_take_milliseconds(tiny_env, tmp_pa
         "import json, sys, time\n"
         "from f5ui.config import from_env\n"
         "from f5ui.service import Studio\n"
+        "from tests.helpers import diagnostics_for\n"
         f"studio = Studio(from_env(dict({tiny_env!r}, F5UI_DATA_DIR={str(tmp_path)!r})))\n"
         "started = time.perf_counter()\n"
-        "checks = studio.diagnostics.run_fast()\n"
+        "checks = diagnostics_for(studio).run_fast()\n"
         "print(json.dumps({'seconds': time.perf_counter() - started, 'count': len(checks),\n"
-        "    'heavy': [m for m in ('torch', 'f5_tts.api', 'whisperx', 'nltk', 'transformers') if m in sys.modules]}))\n")
+        "    'heavy': [m for m in ('torch', 'f5_tts.api', 'whisperx', 'nltk', 'transformers')\n"
+        "              if m in sys.modules]}))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["heavy"] == []
@@ -138,7 +99,7 @@ def test_fast_checks_import_nothing_heavy_and_take_milliseconds(tiny_env, tmp_pa
 def test_startup_logs_one_line_per_check(tiny_env, tmp_path, caplog):
     studio = make_studio(tiny_env, tmp_path)
     with caplog.at_level(logging.INFO, logger="f5ui.diagnostics"):
-        checks = studio.diagnostics.run_fast()
+        checks = diagnostics_for(studio).run_fast()
     lines = [r for r in caplog.records if r.name == "f5ui.diagnostics"]
     assert len(lines) == len(checks)
     levels = {"ok": logging.INFO, "off": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
@@ -149,15 +110,15 @@ def test_startup_logs_one_line_per_check(tiny_env, tmp_path, caplog):
 
 def test_model_state_is_read_live_and_a_failed_load_gives_reason_and_fix(tiny_env, tmp_path):
     studio = make_studio(tiny_env, tmp_path, F5UI_CKPT=str(tmp_path / "missing.safetensors"))
-    assert by_name(studio.diagnostics.report())["model"]["status"] == "off"  # idle: loads on first request
+    assert by_name(diagnostics_for(studio).report())["model"]["status"] == "off"  # idle: loads on first request
     studio.start()
     assert studio.model.wait(timeout=120).state == "failed"
-    report = studio.diagnostics.report()
+    report = diagnostics_for(studio).report()
     checks = by_name(report)
     assert report["ready"] is False
     assert checks["model"]["status"] == "error" and "F5UI_CKPT" in checks["model"]["fix"]
     assert checks["checkpoint"]["status"] == "error" and "missing.safetensors" in checks["checkpoint"]["detail"]
-    assert {"model", "checkpoint"} <= set(studio.diagnostics.health_summary()["errors"])
+    assert {"model", "checkpoint"} <= set(diagnostics_for(studio).health_summary()["errors"])
 
 
 # --- model files ------------------------------------------------------------------------
@@ -166,7 +127,7 @@ def test_missing_local_model_files_are_errors_naming_the_setting(tiny_env, tmp_p
     studio = make_studio(tiny_env, tmp_path / "data", F5UI_CKPT=str(tmp_path / "nope.pt"),
                          F5UI_VOCAB=str(tmp_path / "nope.txt"), F5UI_VOCODER=str(tmp_path),
                          F5UI_MODEL="F5TTS_Imaginary")
-    checks = {c.name: c for c in studio.diagnostics.run_fast()}
+    checks = {c.name: c for c in diagnostics_for(studio).run_fast()}
     assert checks["checkpoint"].status == "error" and "F5UI_CKPT" in checks["checkpoint"].fix
     assert checks["vocab"].status == "error" and "F5UI_VOCAB" in checks["vocab"].fix
     assert checks["vocoder"].status == "error" and "pytorch_model.bin" in checks["vocoder"].detail
@@ -177,16 +138,16 @@ def test_hub_checkpoint_is_checked_in_the_hf_cache(tiny_env, tmp_path, monkeypat
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     env = {k: v for k, v in tiny_env.items() if k not in ("F5UI_CKPT", "F5UI_VOCODER")}
-    studio = Studio(from_env(dict(env, F5UI_DATA_DIR=str(tmp_path / "data"))))
+    studio = make_studio(env, tmp_path / "data")
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    checks = {c.name: c for c in studio.diagnostics.run_fast()}
+    checks = {c.name: c for c in diagnostics_for(studio).run_fast()}
     assert checks["checkpoint"].status == "error" and "HF_HUB_OFFLINE=1" in checks["checkpoint"].detail
     assert checks["vocoder"].status == "error"
 
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-    checks = {c.name: c for c in studio.diagnostics.run_fast()}
+    checks = {c.name: c for c in diagnostics_for(studio).run_fast()}
     assert checks["checkpoint"].status == "ok" and "downloaded" in checks["checkpoint"].detail
 
     # The layout huggingface_hub writes: refs/main names the snapshot that holds the file.
@@ -197,7 +158,7 @@ def test_hub_checkpoint_is_checked_in_the_hf_cache(tiny_env, tmp_path, monkeypat
     target.parent.mkdir(parents=True)
     target.write_bytes(b"weights")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    checks = {c.name: c for c in studio.diagnostics.run_fast()}
+    checks = {c.name: c for c in diagnostics_for(studio).run_fast()}
     assert checks["checkpoint"].status == "ok" and "cached" in checks["checkpoint"].detail
     assert "HF_HUB_OFFLINE=1" in checks["hf cache"].detail and str(tmp_path / "hf") in checks["hf cache"].detail
 
@@ -207,7 +168,7 @@ def test_hub_checkpoint_is_checked_in_the_hf_cache(tiny_env, tmp_path, monkeypat
 def test_ffmpeg_missing_is_a_warning_with_the_install_command(tiny_env, tmp_path, monkeypatch):
     studio = make_studio(tiny_env, tmp_path)
     monkeypatch.setenv("PATH", str(tmp_path))  # a folder without ffmpeg
-    check = next(c for c in studio.diagnostics.run_fast() if c.name == "ffmpeg")
+    check = next(c for c in diagnostics_for(studio).run_fast() if c.name == "ffmpeg")
     assert check.status == "warn" and "WAV" in check.detail and "M4A" in check.detail
     assert "apt-get install ffmpeg" in check.fix
 
@@ -217,14 +178,14 @@ def test_unwritable_data_dir_falls_back_to_a_temp_dir_with_a_warning(tiny_env, t
     blocker.write_text("not a folder")
     studio = make_studio(tiny_env, blocker / "data")  # root can write anywhere, but not below a file
     assert Path(studio.output_dir).is_relative_to(tempfile.gettempdir())
-    check = next(c for c in studio.diagnostics.run_fast() if c.name == "data dir")
+    check = next(c for c in diagnostics_for(studio).run_fast() if c.name == "data dir")
     assert check.status == "warn"
     assert str(blocker / "data") in check.detail and "NotADirectoryError" in check.detail
     assert str(Path(studio.output_dir).parent) in check.detail and "F5UI_DATA_DIR" in check.fix
 
 
 def test_writable_data_dir_reports_free_space(tiny_env, tmp_path):
-    check = next(c for c in make_studio(tiny_env, tmp_path).diagnostics.run_fast() if c.name == "data dir")
+    check = next(c for c in diagnostics_for(make_studio(tiny_env, tmp_path)).run_fast() if c.name == "data dir")
     assert check.status in ("ok", "warn") and "GiB free" in check.detail and str(tmp_path) in check.detail
 
 
@@ -234,11 +195,11 @@ def test_google_credentials_are_shown_by_path_never_by_content(tiny_env, tmp_pat
     key_file = fake_service_account(tmp_path / "sa.json")
     studio = make_studio(tiny_env, tmp_path / "data", F5UI_GOOGLE_CREDENTIALS=str(key_file))
     with caplog.at_level(logging.INFO):
-        studio.diagnostics.run_fast()
-        report = studio.diagnostics.report()
+        diagnostics_for(studio).run_fast()
+        report = diagnostics_for(studio).report()
     check = by_name(report)["google credentials"]
     assert check["status"] == "ok" and str(key_file) in check["detail"] and "service_account" in check["detail"]
-    shown = json.dumps(report) + caplog.text + summary_markdown(studio, report) + checks_table_html(report)
+    shown = json.dumps(report) + caplog.text + summary_markdown(studio.model, report) + checks_table_html(report)
     for secret in (SECRET, SECRET_ID, "PRIVATE KEY"):
         assert secret not in shown
 
@@ -256,7 +217,7 @@ def test_broken_google_credentials_are_a_warning(tiny_env, tmp_path, content, ex
     if content is not None:
         key_file.write_text(content)
     studio = make_studio(tiny_env, tmp_path / "data", F5UI_GOOGLE_CREDENTIALS=str(key_file))
-    check = next(c for c in studio.diagnostics.run_fast() if c.name == "google credentials")
+    check = next(c for c in diagnostics_for(studio).run_fast() if c.name == "google credentials")
     assert check.status == "warn" and expected in check.detail and "F5UI_GOOGLE_CREDENTIALS" in check.fix
 
 
@@ -265,7 +226,7 @@ def test_broken_google_credentials_are_a_warning(tiny_env, tmp_path, content, ex
 def test_gpu_check_matches_the_hardware(studio):
     import torch
 
-    checks = {c.name: c for c in studio.diagnostics.run_slow()}
+    checks = {c.name: c for c in diagnostics_for(studio).run_slow()}
     assert checks["torch"].status == "ok" and torch.__version__ in checks["torch"].detail
     if torch.cuda.is_available():
         assert checks["gpu"].status in ("ok", "warn") and "VRAM" in checks["gpu"].detail
@@ -277,7 +238,7 @@ def test_gpu_check_matches_the_hardware(studio):
 def test_hub_is_not_contacted_when_offline(studio, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # would fail loudly if contacted
-    hub = {c.name: c for c in studio.diagnostics.run_slow()}["hub"]
+    hub = {c.name: c for c in diagnostics_for(studio).run_slow()}["hub"]
     assert hub.status == "off" and "HF_HUB_OFFLINE=1" in hub.detail
 
 
@@ -288,13 +249,13 @@ def test_hub_reachability_against_a_local_server(studio, monkeypatch):
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     try:
         monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
-        hub = {c.name: c for c in studio.diagnostics.run_slow()}["hub"]
+        hub = {c.name: c for c in diagnostics_for(studio).run_slow()}["hub"]
         assert hub.status == "ok" and "reachable" in hub.detail
     finally:
         server.shutdown()
         server.server_close()
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")  # now closed
-    hub = {c.name: c for c in studio.diagnostics.run_slow()}["hub"]
+    hub = {c.name: c for c in diagnostics_for(studio).run_slow()}["hub"]
     assert hub.status == "warn" and "not reachable" in hub.detail and hub.fix
 
 
@@ -304,21 +265,21 @@ def test_installed_but_unimportable_packages_are_off_with_the_reason(tiny_env, t
     for name in [m for m in sys.modules if m.split(".")[0] in ("boto3", "pocketsphinx")]:
         monkeypatch.delitem(sys.modules, name)  # restored after the test
     studio = make_studio(tiny_env, tmp_path)
-    assert {c.name: c for c in studio.diagnostics.run_fast()}["boto3"].status == "ok"  # metadata says installed
-    studio.diagnostics.run_slow()
-    checks = by_name(studio.diagnostics.report())
+    assert {c.name: c for c in diagnostics_for(studio).run_fast()}["boto3"].status == "ok"  # metadata says installed
+    diagnostics_for(studio).run_slow()
+    checks = by_name(diagnostics_for(studio).report())
     for name in ("boto3", "aligner sphinx"):
         assert checks[name]["status"] == "off", checks[name]
         assert "cannot be imported" in checks[name]["detail"] and "blocked" in checks[name]["detail"]
         assert "pip install --force-reinstall" in checks[name]["fix"]
     assert checks["aligner estimate"]["status"] == "ok"
-    assert ("sphinx", False) in [(n, ok) for n, ok, _ in studio.aligner.available()]
+    assert not studio.aligner.availability("sphinx").ok
 
 
 # --- the panel's pieces --------------------------------------------------------------------
 
 def test_panel_table_escapes_what_it_shows(studio):
-    report = studio.diagnostics.report()
+    report = diagnostics_for(studio).report()
     report["checks"].append(Check("weird", "system", "warn", "<script>alert(1)</script>", "fix <b>").as_dict())
     table = checks_table_html(report)
     assert "<script>" not in table and "&lt;script&gt;" in table
@@ -326,7 +287,7 @@ def test_panel_table_escapes_what_it_shows(studio):
 
 
 def test_report_file_is_named_by_content(studio, tmp_path):
-    report = studio.diagnostics.report()
+    report = diagnostics_for(studio).report()
     first = write_report_file(report, tmp_path)
     again = write_report_file(dict(report, generated_at="2000-01-01T00:00:00+00:00"), tmp_path)
     assert first == again and json.loads(first.read_text())["checks"] == report["checks"]
@@ -352,7 +313,7 @@ def test_whisperx_model_is_reported_cached_local_or_downloadable(tiny_env, tmp_p
         (tmp_path / "local-model").mkdir()
         env = {"F5UI_WHISPERX_MODEL": str(tmp_path / "local-model")}
     studio = make_studio(tiny_env, data, F5UI_LANGUAGE=language, **env)
-    check = {c.name: c for c in studio.diagnostics.run_slow()}["whisperx model"]
+    check = {c.name: c for c in diagnostics_for(studio).run_slow()}["whisperx model"]
     assert check.status == status, check
     for word in words:
         assert word in check.detail, (word, check.detail)

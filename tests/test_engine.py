@@ -11,9 +11,9 @@ import pytest
 import soundfile as sf
 
 from f5ui.config import from_env
-from f5ui.engine.model_service import FAILED, IDLE, LOADING, READY, ModelService
+from f5ui.engine.model_service import ModelService
 from f5ui.errors import InputError, ModelUnavailable
-from f5ui.schema import GenerationParams
+from f5ui.schema import FAILED, IDLE, LOADING, READY, GenerationParams
 
 FAST = GenerationParams(nfe_step=8, seed=1234)
 

@@ -19,7 +19,7 @@ import pytest
 import requests
 import soundfile as sf
 
-from tests.conftest import LiveApp
+from tests.helpers import LiveApp
 from tests.raw_api import call, file_ref, generate_args, upload
 
 SECRET = "sk-live-5ecret-never-shown-7f3a"
@@ -154,11 +154,12 @@ def test_gradio_own_upload_check_is_active_for_the_mounted_app(tiny_env, tmp_pat
     from gradio.processing_utils import _check_allowed
 
     from f5ui.config import from_env
-    from f5ui.server import create_app
+    from f5ui.server import create_app, create_diagnostics_for
     from f5ui.service import Studio
 
     settings = from_env(dict(tiny_env, F5UI_DATA_DIR=str(tmp_path), F5UI_PRELOAD="0"))
-    app = create_app(Studio(settings))
+    studio = Studio(settings)
+    app = create_app(studio, create_diagnostics_for(studio))
     token = LocalContext.blocks.set(app.state.blocks)
     try:
         with pytest.raises(InvalidPathError):
@@ -196,7 +197,7 @@ def test_the_service_admits_uploads_only(tiny_env, tmp_path, ref_clip):
 # --- what a request may cost ---------------------------------------------------------------
 
 def vm_peak_kib(pid: int) -> int:
-    line = next(l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("VmHWM"))
+    line = next(row for row in Path(f"/proc/{pid}/status").read_text().splitlines() if row.startswith("VmHWM"))
     return int(line.split()[1])
 
 
@@ -346,8 +347,8 @@ def test_wav_files_are_written_atomically(tmp_path):
     from f5ui.audio import write_wav
 
     target = tmp_path / "out.wav"
-    with pytest.raises(Exception):
-        write_wav(target, np.zeros(100, dtype=np.float32), 0)  # libsndfile refuses rate 0 mid-way
+    with pytest.raises(Exception):  # noqa: B017 - whatever libsndfile raises for a sample rate of 0
+        write_wav(target, np.zeros(100, dtype=np.float32), 0)
     assert list(tmp_path.iterdir()) == []
     write_wav(target, np.zeros(100, dtype=np.float32), 24000)
     assert [p.name for p in tmp_path.iterdir()] == ["out.wav"] and sf.info(str(target)).frames == 100
@@ -425,6 +426,7 @@ def test_a_google_key_that_cannot_load_is_reported_once_and_briefly(secure_app, 
     assert log.count("could not be loaded:") == 1  # one load attempt, not one per request
 
 
+@pytest.mark.live
 def test_unexpected_errors_show_no_server_paths(tiny_env, tmp_path, ref_clip):
     """A model that cannot load names its checkpoint by file name only in API answers."""
     missing = tmp_path / "weights" / "model.safetensors"

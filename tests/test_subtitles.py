@@ -9,7 +9,7 @@ import re
 import pytest
 
 from f5ui.export.subtitles import phrases, write_all
-from f5ui.timing.types import AlignmentResult, Attempt, WordTiming
+from f5ui.schema import AlignmentResult, Attempt, WordTiming
 
 WORDS = [("Hello,", 0.12, 0.48), ("world.", 0.52, 1.0), ("This", 1.9, 2.1), ("is", 2.1, 2.2),
          ("a", 2.2, 2.25), ("test", 2.25, 2.6), ("of", 2.6, 2.7), ("“karaoke”", 2.7, 3.333),

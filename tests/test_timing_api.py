@@ -15,7 +15,10 @@ import webvtt
 from gradio_client import handle_file
 
 from f5ui.timing.words import tokenize
+from tests.helpers import generate
 from tests.speech import clip, clip_dir
+
+pytestmark = pytest.mark.live  # every test here talks to an app process
 
 SCRIPT = "Every word of this sentence comes back with a start and an end time, in order."
 
@@ -43,9 +46,7 @@ def _by_kind(files: list[str]) -> dict[str, str]:
 
 def test_generate_returns_word_timings_and_subtitle_files(client, ref_clip):
     ref, ref_text = ref_clip
-    audio, _, _, _, timing, files = client.predict(
-        handle_file(str(ref)), ref_text, SCRIPT, 1.0, 8, 2.0, 0.15, 11, False, False, True, "auto",
-        api_name="/generate")
+    audio, _, _, _, timing, files = generate(client, ref, ref_text, SCRIPT, seed=11)
     duration = sf.info(audio).duration
     _check_timing(timing, SCRIPT, duration)
     kinds = _by_kind(files)
@@ -63,9 +64,7 @@ def test_generate_returns_word_timings_and_subtitle_files(client, ref_clip):
 
 def test_timings_can_be_turned_off(client, ref_clip):
     ref, ref_text = ref_clip
-    audio, _, _, _, timing, files = client.predict(
-        handle_file(str(ref)), ref_text, "No timings this time.", 1.0, 8, 2.0, 0.15, 1, False, False, False,
-        "auto", api_name="/generate")
+    audio, _, _, _, timing, files = generate(client, ref, ref_text, "No timings this time.", word_timings=False)
     assert sf.info(audio).duration > 0
     assert timing is None and not files
 

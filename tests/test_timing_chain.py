@@ -35,11 +35,15 @@ def test_default_order_explains_every_skip(chain):
     json.dumps(result.to_dict())
 
 
-def test_available_lists_every_backend(chain):
-    rows = {name: (ok, reason) for name, ok, reason in chain.available()}
-    assert list(rows) == ["whisperx", "google", "sphinx", "estimate"]
-    assert rows["sphinx"][0] and rows["estimate"][0] and not rows["google"][0]
-    assert not chain.available("de")[2][1]  # sphinx is English only
+def test_availability_of_every_backend_with_a_fix_for_the_off_ones(chain):
+    from f5ui.timing.registry import BACKEND_NAMES
+
+    assert chain.order == list(BACKEND_NAMES) == ["whisperx", "google", "sphinx", "estimate"]
+    rows = {name: chain.availability(name) for name in chain.order}
+    assert rows["sphinx"].ok and rows["estimate"].ok and not rows["google"].ok
+    assert "F5UI_GOOGLE_CREDENTIALS" in rows["google"].fix
+    german = chain.availability("sphinx", "de")  # sphinx is English only
+    assert not german.ok and "F5UI_LANGUAGE=en" in german.fix
 
 
 def test_empty_transcript(chain, speech):

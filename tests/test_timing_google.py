@@ -86,7 +86,7 @@ def test_bad_credentials_fail_with_reason(tmp_path, speech):
     creds.write_text('{"type": "service_account", "client_email": "x"}')
     chain = AlignmentChain(from_env({"F5UI_DATA_DIR": str(tmp_path), "F5UI_ALIGNERS": "google,sphinx",
                                      "F5UI_GOOGLE_CREDENTIALS": str(creds)}))
-    assert chain.available()[0][1]  # configured: enabled
+    assert chain.availability("google").ok  # configured: enabled
     result = chain.align(speech.wav, speech.text)
     assert result.attempts[0].status == "failed" and "credentials" in result.attempts[0].reason
     assert result.backend == "sphinx"
@@ -95,5 +95,5 @@ def test_bad_credentials_fail_with_reason(tmp_path, speech):
 def test_off_without_credentials(tmp_path, speech, monkeypatch):
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     chain = AlignmentChain(from_env({"F5UI_DATA_DIR": str(tmp_path)}))
-    name, ok, reason = chain.available()[1]
-    assert name == "google" and not ok and "GOOGLE_APPLICATION_CREDENTIALS" in reason
+    available = chain.availability("google")
+    assert not available.ok and "GOOGLE_APPLICATION_CREDENTIALS" in available.reason and available.fix

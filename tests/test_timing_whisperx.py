@@ -6,54 +6,13 @@ this checks the contract (every word, in order, inside the audio), not accuracy.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from f5ui.config import from_env
 from f5ui.timing.chain import AlignmentChain
+from tests.helpers import build_tiny_wav2vec2, install_punkt_tab
 from tests.speech import CLIPS, clip, clip_dir
-
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def build_tiny_wav2vec2(folder: Path) -> Path:
-    import torch
-    from transformers import (Wav2Vec2Config, Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC,
-                              Wav2Vec2Processor)
-
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "|": 4, "'": 5}
-    vocab.update({ch: 6 + i for i, ch in enumerate(LETTERS)})
-    (folder / "vocab.json").write_text(json.dumps(vocab))
-    tokenizer = Wav2Vec2CTCTokenizer(str(folder / "vocab.json"), word_delimiter_token="|")
-    extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0,
-                                         do_normalize=True, return_attention_mask=False)
-    Wav2Vec2Processor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(str(folder))
-    torch.manual_seed(0)
-    config = Wav2Vec2Config(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                            intermediate_size=64, conv_dim=(16,) * 7, num_conv_pos_embeddings=16,
-                            num_conv_pos_embedding_groups=2, pad_token_id=0)
-    Wav2Vec2ForCTC(config).save_pretrained(str(folder))
-    return folder
-
-
-def install_punkt_tab(nltk_dir: Path) -> None:
-    """An English punkt_tab model trained by nltk's PunktTrainer, written in the punkt_tab format."""
-    from nltk.tabdata import TabEncoder
-    from nltk.tokenize.punkt import PunktTrainer
-
-    trainer = PunktTrainer()
-    trainer.train(" ".join(text for text, _, _ in CLIPS) + " Mr. Smith met Dr. Jones at 5 p.m. on Main St. today.",
-                  finalize=True)
-    params = trainer.get_params()
-    target = nltk_dir / "tokenizers" / "punkt_tab" / "english"
-    target.mkdir(parents=True, exist_ok=True)
-    enc = TabEncoder()
-    (target / "collocations.tab").write_text(enc.tups2tab(params.collocations))
-    (target / "sent_starters.txt").write_text(enc.set2txt(params.sent_starters))
-    (target / "abbrev_types.txt").write_text(enc.set2txt(params.abbrev_types))
-    (target / "ortho_context.tab").write_text(enc.ivdict2tab(params.ortho_context))
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +30,7 @@ def speech(tmp_path_factory):
     return clip(clip_dir(tmp_path_factory), *CLIPS[2])
 
 
-def test_whisperx_skipped_without_punkt_then_used(data_dir, tiny_model, speech):
+def test_whisperx_skipped_without_punkt_then_used(data_dir, tiny_model, speech, isolated_nltk):
     chain = AlignmentChain(from_env({"F5UI_DATA_DIR": str(data_dir), "F5UI_WHISPERX_MODEL": str(tiny_model),
                                      "F5UI_ALIGNERS": "whisperx,sphinx", "F5UI_DEVICE": "cpu"}))
     result = chain.align(speech.wav, speech.text)

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from f5ui.timing.types import AlignmentResult, Attempt, BackendFailed, WordTiming
+from f5ui.schema import AlignmentResult, Attempt, WordTiming
+from f5ui.timing.errors import BackendFailed
 from f5ui.timing.words import finalize, map_recognized, tokenize
 
 

@@ -29,11 +29,10 @@ head:
 def build_tiny_model(root: Path, seed: int = 0) -> dict[str, str]:
     """Write ckpt + vocab + vocos dir under `root`; return the F5UI_* environment that selects them."""
     import torch
-    from safetensors.torch import save_file
-    from vocos import Vocos
-
     from f5_tts.model import CFM, DiT
     from f5_tts.model.utils import get_tokenizer
+    from safetensors.torch import save_file
+    from vocos import Vocos
 
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)

@@ -10,16 +10,19 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..config import Settings
 from ..errors import ModelUnavailable
+from ..hub import is_unreachable
+from ..schema import FAILED, IDLE, LOADING, READY, ModelState, ServiceStatus
 
 log = logging.getLogger(__name__)
 
-IDLE, LOADING, READY, FAILED = "idle", "loading", "ready", "failed"
+VOCOS_REPO = "charactr/vocos-mel-24khz"  # what load_vocoder("vocos") downloads without a local folder
 
 
 @dataclass
@@ -32,18 +35,6 @@ class LoadedModel:
     load_seconds: float
 
 
-@dataclass(frozen=True)
-class ServiceStatus:
-    state: str
-    detail: str
-    fix: str = ""
-    device: str = ""
-    load_seconds: float | None = None
-
-    def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items()}
-
-
 def available_configs() -> list[str]:
     from importlib.resources import files
 
@@ -54,8 +45,7 @@ def _explain(exc: BaseException, settings: Settings) -> tuple[str, str]:
     """Turn a load exception into (problem, fix) a person can act on."""
     text = f"{type(exc).__name__}: {exc}"
     lowered = text.lower()
-    hub_markers = ("offline", "connection", "resolve", "localentrynotfound", "max retries", "timed out",
-                   "couldn't connect", "cannot find the requested files", "network")
+    unreachable = is_unreachable(exc)
     if isinstance(exc, ImportError):
         return (f"f5-tts could not be imported ({text}).",
                 "Install the pinned requirements: .venv/bin/pip install -r requirements.txt")
@@ -65,11 +55,11 @@ def _explain(exc: BaseException, settings: Settings) -> tuple[str, str]:
                 "Set F5UI_MODEL to the config the checkpoint was trained with, or F5UI_MODEL_ARCH to its sizes.")
     if isinstance(exc, _UnknownConfig):
         return str(exc), f"Set F5UI_MODEL to one of: {', '.join(available_configs())}."
-    if isinstance(exc, FileNotFoundError) and not any(m in lowered for m in hub_markers):
+    if isinstance(exc, FileNotFoundError) and not unreachable:
         return (f"A model file was not found: {exc}.",
                 "Check F5UI_CKPT, F5UI_VOCAB and F5UI_VOCODER point at existing files "
                 "(F5UI_VOCODER is a folder with config.yaml and pytorch_model.bin).")
-    if any(m in lowered for m in hub_markers):
+    if unreachable:
         return (f"The model could not be downloaded from the Hugging Face Hub ({text[:300]}).",
                 "Give the machine network access once (the files are then cached), or set F5UI_CKPT, "
                 "F5UI_VOCAB and F5UI_VOCODER to local files.")
@@ -113,7 +103,7 @@ def _load(settings: Settings, report: Callable[[str], None]) -> LoadedModel:
     report("importing f5-tts")
     from f5_tts.infer.utils_infer import load_model, load_vocoder
 
-    from .device import describe_device, resolve_device
+    from ..device import describe_device, resolve_device
 
     device = resolve_device(settings.device)
     model_cls, arch = _model_config(settings)
@@ -141,7 +131,7 @@ class ModelService:
         self._lock = threading.Lock()  # guards state changes
         self._ready = threading.Event()
         self._loaded: LoadedModel | None = None
-        self._state = IDLE
+        self._state: ModelState = IDLE
         self._stage = ""
         self._problem = ""
         self._fix = ""
@@ -152,7 +142,7 @@ class ModelService:
 
     # --- state -------------------------------------------------------------
     @property
-    def state(self) -> str:
+    def state(self) -> ModelState:
         return self._state
 
     def status(self) -> ServiceStatus:
@@ -187,7 +177,8 @@ class ModelService:
             loaded = _load(self.settings, self._set_stage)
         except BaseException as exc:  # keep serving whatever went wrong; the reason is shown to users
             problem, fix = _explain(exc, self.settings)
-            log.error("Model load failed: %s | fix: %s", problem, fix, exc_info=not isinstance(exc, (OSError, ValueError)))
+            expected = isinstance(exc, (OSError, ValueError))  # a bad path or setting: the message says it all
+            log.error("Model load failed: %s | fix: %s", problem, fix, exc_info=not expected)
             with self._lock:
                 self._state, self._problem, self._fix = FAILED, problem, fix
             self._ready.set()

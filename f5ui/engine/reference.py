@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..audio import check_file, check_reference, content_hash, read_audio, write_wav
 from ..errors import InputError
+from ..hub import is_unreachable
 from ..schema import PreparedReference
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ class ReferenceCache:
 
         messages: list[str] = []
         try:
-            processed_path, text = utils_infer.preprocess_ref_audio_text(str(wav_path), ref_text, show_info=messages.append)
+            processed_path, text = utils_infer.preprocess_ref_audio_text(str(wav_path), ref_text,
+                                                                         show_info=messages.append)
         except InputError:
             raise
         except Exception as exc:
@@ -117,8 +119,7 @@ class ReferenceCache:
 
 
 def _offline_hint(exc: Exception) -> str:
-    text = str(exc).lower()
-    if "offline" in text or "connection" in text or "resolve" in text or "couldn't" in text:
+    if is_unreachable(exc):
         return " (the Hugging Face Hub is not reachable from this machine)"
     return f" ({type(exc).__name__})"
 

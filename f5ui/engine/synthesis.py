@@ -8,22 +8,20 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
 from ..audio import read_audio, save_spectrogram_image, write_wav
-from .chunking import MAX_REF_TEXT_CHARS, check_reference_text, chunk_spans, plan_chunks
 from ..errors import InputError
-from ..schema import GenerationParams, SynthesisResult
+from ..schema import GenerationParams, Progress, SynthesisResult
 from ..text import request_text
+from .chunking import MAX_REF_TEXT_CHARS, check_reference_text, chunk_spans, plan_chunks
 from .model_service import ModelService
 from .reference import ReferenceCache
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[float, str], None]
 
 # name: (low, high, what a person should know)
 RANGES = {

@@ -6,12 +6,12 @@ from __future__ import annotations
 import csv
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Sequence
 
-from ..timing.types import AlignmentResult, WordTiming
+from ..schema import AlignmentResult, WordTiming
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def phrases(words: Sequence[WordTiming]) -> list[Phrase]:
     phrase is long enough, at pauses, and before a phrase gets too long."""
     groups: list[Phrase] = []
     current: list[WordTiming] = []
-    for i, word in enumerate(words):
+    for _i, word in enumerate(words):
         if current:
             text_len = len(" ".join(w.word for w in current + [word]))
             if text_len > MAX_PHRASE_CHARS or word.end - current[0].start > MAX_PHRASE_SECONDS \

@@ -1,18 +1,20 @@
-"""What every backend receives and returns."""
+"""What every backend is, receives and returns. Backend-internal types live here; the result
+types every room shares (WordTiming, Attempt, AlignmentResult, ChunkHint) are in f5ui.schema."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Protocol, Sequence
+from typing import ClassVar, Protocol
 
 import numpy as np
 
+from ..config import Settings
 from ..packages import PackageProbe
+from ..schema import ChunkHint
 from .words import Timed, Token
 
 SAMPLE_RATE = 16000  # every backend works on 16 kHz mono (wav2vec2, pocketsphinx, Google LINEAR16)
-
-ChunkHint = tuple[str, float, float]  # (chunk text, start s, end s), known at generation time
 
 
 @dataclass
@@ -21,7 +23,7 @@ class AlignInput:
     tokens: list[Token]
     transcript: str
     language: str  # ISO 639-1, lower case: "en"
-    chunk_hints: Optional[Sequence[ChunkHint]] = None
+    chunk_hints: Sequence[ChunkHint] | None = None
 
     @property
     def duration(self) -> float:
@@ -35,35 +37,66 @@ class AlignInput:
 class BackendOutput:
     times: list[Timed]  # one per token; None = not timed by the backend (filled in later)
     interpolated: list[bool] = field(default_factory=list)  # per token, True where the backend itself spread times
-    match_ratio: Optional[float] = None  # share of script words the backend recognized (None: not measured)
+    match_ratio: float | None = None  # share of script words the backend recognized (None: not measured)
     low_confidence: bool = False
     note: str = ""  # why confidence is low, shown to the user
 
 
-class Backend(Protocol):
-    name: str
+@dataclass(frozen=True)
+class Availability:
+    """Whether a backend can run now, why not, and what makes it run: what the chain's attempts
+    and the status panel both say."""
 
-    def availability(self, language: str) -> tuple[bool, str]:
-        """Cheap check (no model load, no network): can this backend run, and why not."""
+    ok: bool
+    reason: str
+    fix: str = ""  # for the operator, when not ok
+
+    @classmethod
+    def yes(cls, reason: str) -> Availability:
+        return cls(True, reason)
+
+    @classmethod
+    def no(cls, reason: str, fix: str) -> Availability:
+        return cls(False, reason, fix)
+
+
+class Backend(Protocol):
+    name: ClassVar[str]
+    package: ClassVar[str]  # pip name of what it runs on ("" for none)
+
+    def __init__(self, settings: Settings) -> None: ...
+
+    def availability(self, language: str) -> Availability:
+        """Cheap (no model load, no network): can this backend run for `language`, and if not, the fix."""
 
     def load(self, language: str) -> None:
         """Load models now (for warm starts and benchmarks); align() loads lazily too."""
 
     def align(self, request: AlignInput) -> BackendOutput:
-        """Raise BackendSkipped when it does not apply, BackendFailed (or any error) when it fails."""
+        """Called only when available. Raise BackendSkipped when this request is not for it,
+        BackendFailed (or any error) when it fails."""
 
 
 class NeedsPackage:
     """For backends built on an optional package: `probe_import()` (diagnostics call it in the
-    background) and `package_problem()` for the start of `availability()`."""
+    background) and `package_availability()` for the start of `availability()`."""
 
+    package: ClassVar[str]
     _package: PackageProbe
 
     def probe_import(self) -> str:
         """Import the package for real ('' when it works, else why)."""
         return self._package.probe()
 
-    def package_problem(self) -> str:
-        """'' when the package is installed and importable (as far as known), else why not."""
+    def package_availability(self) -> Availability | None:
+        """None when the package is installed and importable (as far as known), else why not and the fix."""
         ok, reason = self._package.availability()
-        return "" if ok else reason
+        if ok:
+            return None
+        if "cannot be imported" in reason:
+            fix = (f"Reinstall it in the app's environment: pip install --force-reinstall {self.package} "
+                   "(meanwhile the next aligner in F5UI_ALIGNERS times the words).")
+        else:
+            fix = (f"pip install {self.package} (the pinned requirements include it); the next aligner is used "
+                   "meanwhile.")
+        return Availability.no(reason, fix)

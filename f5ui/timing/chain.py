@@ -7,29 +7,26 @@ import logging
 import math
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 
 from ..audio import SILENCE_PEAK, probe_audio, read_audio
 from ..config import Settings, from_env
 from ..errors import InputError, UserFacingError, redact_paths
+from ..schema import AlignmentResult, Attempt, ChunkHint, WordTiming
 from ..text import clean_text
-from .base import SAMPLE_RATE, AlignInput, Backend, BackendOutput, ChunkHint
-from .estimate import EstimateBackend
-from .google_backend import GoogleBackend
-from .sphinx_backend import SphinxBackend
-from .types import AlignmentResult, Attempt, BackendSkipped, WordTiming
-from .whisperx_backend import WhisperXBackend
+from .base import SAMPLE_RATE, AlignInput, Availability, Backend, BackendOutput
+from .errors import BackendFailed, BackendSkipped
+from .registry import BACKEND_NAMES, LAST_RESORT, build_backends
 from .words import finalize, tokenize
 
 log = logging.getLogger(__name__)
 
-BACKEND_NAMES = ("whisperx", "google", "sphinx", "estimate")
-LAST_RESORT = "estimate"
-MOSTLY_INTERPOLATED = 0.3
-LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")  # en, yue, pt-br, zh-hans  # more untimed words than this: the backend's result is weak
+MOSTLY_INTERPOLATED = 0.3  # more untimed words than this: the backend's result is weak
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")  # en, yue, pt-br, zh-hans
+NOT_CONFIGURED_FIX = "Add {name} to F5UI_ALIGNERS to use it."
 
 
 def resample(samples: np.ndarray, sample_rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
@@ -46,14 +43,9 @@ def resample(samples: np.ndarray, sample_rate: int, target: int = SAMPLE_RATE) -
 class AlignmentChain:
     """Word timings for a known transcript. Thread-safe; models load once and are reused."""
 
-    def __init__(self, settings: Optional[Settings] = None) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or from_env()
-        self.backends: dict[str, Backend] = {
-            "whisperx": WhisperXBackend(self.settings),
-            "google": GoogleBackend(self.settings),
-            "sphinx": SphinxBackend(),
-            "estimate": EstimateBackend(),
-        }
+        self.backends: dict[str, Backend] = build_backends(self.settings)
         self.order = self._parse_order(self.settings.aligners)
 
     @staticmethod
@@ -71,32 +63,31 @@ class AlignmentChain:
         return order
 
     # --- status --------------------------------------------------------------------
-    def available(self, language: Optional[str] = None) -> list[tuple[str, bool, str]]:
-        """(backend, enabled, reason) in chain order, for a status panel. Cheap: loads nothing."""
-        language = (language or self.settings.language).lower()
-        rows = []
-        for name in self.order:
-            try:
-                ok, reason = self.backends[name].availability(language)
-            except Exception as exc:  # a status panel must not break on a broken optional backend
-                ok, reason = False, f"{type(exc).__name__}: {exc}"
-            rows.append((name, bool(ok), reason))
-        return rows
+    def availability(self, name: str, language: str | None = None) -> Availability:
+        """Whether backend `name` can run (for `language`), why not, and the fix. Cheap: loads nothing."""
+        if name not in self.order:
+            return Availability.no("not in F5UI_ALIGNERS", NOT_CONFIGURED_FIX.format(name=name))
+        try:
+            return self.backends[name].availability((language or self.settings.language).lower())
+        except Exception as exc:  # a status panel must not break on a broken optional backend
+            log.warning("aligner %s: availability check raised", name, exc_info=True)
+            return Availability.no(f"{type(exc).__name__}: {exc}",
+                                   "The next aligner in F5UI_ALIGNERS is used; see the detail and the log.")
 
-    def preload(self, language: Optional[str] = None) -> dict[str, float]:
+    def preload(self, language: str | None = None) -> dict[str, float]:
         """Load every enabled backend's models now; seconds each took (benchmarks, warm starts)."""
         language = (language or self.settings.language).lower()
         costs: dict[str, float] = {}
-        for name, ok, _ in self.available(language):
-            if ok:
+        for name in self.order:
+            if self.availability(name, language).ok:
                 started = time.perf_counter()
                 self.backends[name].load(language)
                 costs[name] = time.perf_counter() - started
         return costs
 
     # --- alignment -------------------------------------------------------------------
-    def align(self, audio_path: str | Path, transcript: str, language: Optional[str] = None,
-              chunk_hints: Optional[Sequence[ChunkHint]] = None, backend: Optional[str] = None) -> AlignmentResult:
+    def align(self, audio_path: str | Path, transcript: str, language: str | None = None,
+              chunk_hints: Sequence[ChunkHint] | None = None, backend: str | None = None) -> AlignmentResult:
         """Word timings of `transcript` in the audio file. `language` defaults to the
         F5UI_LANGUAGE setting; `chunk_hints` are (text, start, end) of generated chunks;
         `backend` forces one backend (the estimate still stands behind it)."""
@@ -113,8 +104,8 @@ class AlignmentChain:
         return self.align_samples(audio.samples, audio.sample_rate, transcript, language, chunk_hints, backend)
 
     def align_samples(self, samples: np.ndarray, sample_rate: int, transcript: str,
-                      language: Optional[str] = None, chunk_hints: Optional[Sequence[ChunkHint]] = None,
-                      backend: Optional[str] = None) -> AlignmentResult:
+                      language: str | None = None, chunk_hints: Sequence[ChunkHint] | None = None,
+                      backend: str | None = None) -> AlignmentResult:
         """Same as `align` for audio already in memory (mono float samples)."""
         transcript, tokens = self._check_transcript(transcript)
         samples = np.asarray(samples, dtype=np.float32)
@@ -133,7 +124,8 @@ class AlignmentChain:
             raise InputError(f"Unknown aligner {backend!r}.", f"Pick one of: {', '.join(BACKEND_NAMES)}.")
         language = (language or self.settings.language or "en").strip().lower()
         if not LANGUAGE_CODE.fullmatch(language):
-            raise InputError(f"{language[:20]!r} is not a language code.", "Use an ISO 639-1 code such as en, de or fr.")
+            raise InputError(f"{language[:20]!r} is not a language code.",
+                             "Use an ISO 639-1 code such as en, de or fr.")
         request = AlignInput(resample(samples, int(sample_rate)), tokens, transcript, language,
                              list(chunk_hints) if chunk_hints else None)
         order = [backend] if backend else list(self.order)
@@ -143,6 +135,11 @@ class AlignmentChain:
         attempts: list[Attempt] = []
         for name in order:
             started = time.perf_counter()
+            available = self.backends[name].availability(language)  # checked here, once, for every backend
+            if not available.ok:
+                attempts.append(Attempt(name, "skipped", redact_paths(available.reason)))
+                log.info("aligner %s skipped: %s", name, available.reason)
+                continue
             try:
                 out = self.backends[name].align(request)
                 words = finalize(tokens, out.times, request.duration, out.interpolated or None)
@@ -150,12 +147,14 @@ class AlignmentChain:
                 attempts.append(Attempt(name, "skipped", redact_paths(str(exc))))
                 log.info("aligner %s skipped: %s", name, exc)
                 continue
-            except Exception as exc:  # any failure of one backend hands over to the next
-                reason = str(exc) or type(exc).__name__
-                if not isinstance(exc, (UserFacingError,)) and type(exc).__module__ != "f5ui.timing.types":
-                    reason = f"{type(exc).__name__}: {reason}"
+            except (BackendFailed, UserFacingError) as exc:  # said for the user already
+                attempts.append(Attempt(name, "failed", redact_paths(str(exc) or type(exc).__name__)))
+                log.warning("aligner %s failed: %s", name, exc)
+                continue
+            except Exception as exc:  # unexpected: any failure of one backend hands over to the next
+                reason = f"{type(exc).__name__}: {exc}"
                 attempts.append(Attempt(name, "failed", redact_paths(reason)))
-                log.warning("aligner %s failed: %s", name, reason, exc_info=log.isEnabledFor(logging.DEBUG))
+                log.warning("aligner %s failed unexpectedly: %s", name, reason, exc_info=True)
                 continue
             seconds = time.perf_counter() - started
             return self._result(name, words, out, attempts, request.duration, seconds)
@@ -163,7 +162,7 @@ class AlignmentChain:
                               "; ".join(f"{a.backend}: {a.reason}" for a in attempts))
 
     @staticmethod
-    def _too_long(duration: Optional[float], limit: float) -> InputError:
+    def _too_long(duration: float | None, limit: float) -> InputError:
         length = f"{duration:.0f} s long" if duration is not None else f"longer than {limit:.0f} s"
         return InputError(f"The audio is {length}; word alignment accepts at most {limit:.0f} s.",
                           "Split the recording into shorter parts, or raise F5UI_MAX_ALIGN_SECONDS.")

@@ -4,14 +4,14 @@ proportion to their length. No model; low confidence by design."""
 
 from __future__ import annotations
 
-import difflib
 import logging
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from .base import SAMPLE_RATE, AlignInput, BackendOutput, ChunkHint
-from .words import Timed, Token, tokenize
+from ..config import Settings
+from .base import SAMPLE_RATE, AlignInput, Availability, BackendOutput
+from .words import Timed, Token, group_by_chunk
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ MIN_SPEECH = 0.04
 
 
 def speech_spans(samples: np.ndarray, sample_rate: int = SAMPLE_RATE, start: float = 0.0,
-                 end: Optional[float] = None) -> list[tuple[float, float]]:
+                 end: float | None = None) -> list[tuple[float, float]]:
     """Non-silent stretches (seconds) of samples[start:end], pauses shorter than MIN_PAUSE bridged."""
     end = len(samples) / sample_rate if end is None else end
     a, b = int(start * sample_rate), int(end * sample_rate)
@@ -77,50 +77,21 @@ def _spread(tokens: Sequence[Token], spans: Sequence[tuple[float, float]]) -> li
     return out
 
 
-def _chunk_of_tokens(tokens: Sequence[Token], hints: Sequence[ChunkHint]) -> list[int]:
-    """Index of the chunk each script word was generated in (by sequence alignment of the chunk texts)."""
-    chunk_norms: list[str] = []
-    owner: list[int] = []
-    for k, (text, _s, _e) in enumerate(hints):
-        for tok in tokenize(text):
-            chunk_norms.append(tok.norm)
-            owner.append(k)
-    result: list[Optional[int]] = [None] * len(tokens)
-    matcher = difflib.SequenceMatcher(a=[t.norm for t in tokens], b=chunk_norms, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op in ("equal", "replace"):
-            for k in range(i2 - i1):
-                result[i1 + k] = owner[min(j1 + k, j2 - 1)] if j2 > j1 else None
-    last = 0
-    for i, r in enumerate(result):  # unmatched words stay with the chunk before them
-        if r is None:
-            result[i] = last
-        last = result[i]
-    return [int(r) for r in result]
-
-
 class EstimateBackend:
     name = "estimate"
+    package = ""
 
-    def availability(self, language: str) -> tuple[bool, str]:
-        return True, "always available: silence detection and text length (low confidence)"
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def availability(self, language: str) -> Availability:
+        return Availability.yes("always available: silence detection and text length (low confidence)")
 
     def load(self, language: str = "en") -> None:
         return None
 
     def align(self, request: AlignInput) -> BackendOutput:
-        duration = request.duration
-        hints = [h for h in (request.chunk_hints or []) if float(h[2]) > float(h[1])]
-        regions: list[tuple[float, float, list[int]]] = []
-        if hints:
-            owners = _chunk_of_tokens(request.tokens, hints)
-            for k, (_text, s, e) in enumerate(hints):
-                members = [i for i, o in enumerate(owners) if o == k]
-                if members:
-                    regions.append((max(0.0, float(s)), min(duration, float(e)), members))
-        else:
-            regions.append((0.0, duration, list(range(len(request.tokens)))))
-
+        regions = group_by_chunk(request.tokens, request.chunk_hints, request.duration)
         times: list[Timed] = [None] * len(request.tokens)
         for start, end, members in regions:
             spans = speech_spans(request.samples, SAMPLE_RATE, start, end) or [(start, end)]

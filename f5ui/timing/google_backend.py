@@ -18,8 +18,8 @@ from typing import Any
 
 from ..config import Settings
 from ..packages import PackageProbe
-from .base import SAMPLE_RATE, AlignInput, BackendOutput, NeedsPackage
-from .types import BackendFailed, BackendSkipped
+from .base import SAMPLE_RATE, AlignInput, Availability, BackendOutput, NeedsPackage
+from .errors import BackendFailed, BackendSkipped
 from .words import map_recognized
 
 log = logging.getLogger(__name__)
@@ -36,10 +36,11 @@ REGIONS = {"en": "en-US", "de": "de-DE", "fr": "fr-FR", "es": "es-ES", "it": "it
 
 class GoogleBackend(NeedsPackage):
     name = "google"
+    package = "google-cloud-speech"
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._package = PackageProbe("google.cloud.speech_v1", "google-cloud-speech")
+        self._package = PackageProbe("google.cloud.speech_v1", self.package)
         self._client: Any = None
         self._lock = threading.Lock()
         # A key that cannot be loaded is tried once per RETRY_LOAD_AFTER, not on every request.
@@ -48,20 +49,22 @@ class GoogleBackend(NeedsPackage):
     def _credentials_path(self) -> str:
         return self.settings.google_credentials or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
 
-    def availability(self, language: str) -> tuple[bool, str]:
-        problem = self.package_problem()
-        if problem:
-            return False, problem
+    def availability(self, language: str) -> Availability:
+        missing = self.package_availability()
+        if missing:
+            return missing
         endpoint = self.settings.google_endpoint
         if endpoint.startswith(INSECURE):
-            return True, f"Speech-to-Text at {endpoint} (plaintext gRPC, no credentials)"
+            return Availability.yes(f"Speech-to-Text at {endpoint} (plaintext gRPC, no credentials)")
+        fix = "Set F5UI_GOOGLE_CREDENTIALS (or GOOGLE_APPLICATION_CREDENTIALS) to a service-account JSON file."
         if not self._credentials_path():
-            return False, ("no Google credentials configured (set F5UI_GOOGLE_CREDENTIALS or "
-                           "GOOGLE_APPLICATION_CREDENTIALS to a service-account JSON file)")
+            return Availability.no("no Google credentials configured (set F5UI_GOOGLE_CREDENTIALS or "
+                                   "GOOGLE_APPLICATION_CREDENTIALS to a service-account JSON file)", fix)
         failure = self._recent_failure()
         if failure:
-            return False, f"the Google credentials could not be loaded ({failure}); see the status panel"
-        return True, f"Speech-to-Text v1 at {endpoint or 'speech.googleapis.com'}"
+            return Availability.no(f"the Google credentials could not be loaded ({failure}); see the status panel",
+                                   fix)
+        return Availability.yes(f"Speech-to-Text v1 at {endpoint or 'speech.googleapis.com'}")
 
     def load(self, language: str = "en") -> None:
         self._get_client()
@@ -118,9 +121,6 @@ class GoogleBackend(NeedsPackage):
             return self._client
 
     def align(self, request: AlignInput) -> BackendOutput:
-        ok, reason = self.availability(request.language)
-        if not ok:
-            raise BackendSkipped(reason)
         if request.duration > MAX_SYNC_SECONDS:
             raise BackendSkipped(f"audio is {request.duration:.0f} s; synchronous Recognize accepts at most "
                                  f"{MAX_SYNC_SECONDS:.0f} s")
@@ -145,9 +145,9 @@ class GoogleBackend(NeedsPackage):
                                         timeout=15.0 + request.duration)
         except gexc.GoogleAPICallError as exc:
             raise BackendFailed(f"Speech-to-Text answered {exc.code.name if exc.code else ''} "
-                                f"{exc.message}".replace("  ", " ").strip()) from None
+                                f"{exc.message}".replace("  ", " ").strip()) from exc
         except gexc.RetryError as exc:
-            raise BackendFailed(f"Speech-to-Text did not answer: {exc}") from None
+            raise BackendFailed(f"Speech-to-Text did not answer: {exc}") from exc
         heard = []
         for result in response.results:
             if not result.alternatives:

@@ -11,11 +11,11 @@ import logging
 import math
 import re
 import threading
-from typing import Optional
 
+from ..config import Settings
 from ..packages import PackageProbe
-from .base import SAMPLE_RATE, AlignInput, BackendOutput, NeedsPackage
-from .types import BackendFailed, BackendSkipped
+from .base import SAMPLE_RATE, AlignInput, Availability, BackendOutput, NeedsPackage
+from .errors import BackendFailed, BackendSkipped
 from .words import Timed
 
 log = logging.getLogger(__name__)
@@ -43,20 +43,24 @@ LOOP_BEAMS = {"beam": 1e-40, "pbeam": 1e-40, "lw": 1.0}  # lw 1: the acoustics d
 
 class SphinxBackend(NeedsPackage):
     name = "sphinx"
+    package = "pocketsphinx"
 
-    def __init__(self) -> None:
-        self._package = PackageProbe("pocketsphinx", "pocketsphinx")
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._package = PackageProbe("pocketsphinx", self.package)
         self._decoder = None
         self._loop = None  # phone-loop decoder for the fit check
         self._lock = threading.Lock()  # one decoder each, not re-entrant
 
-    def availability(self, language: str) -> tuple[bool, str]:
-        problem = self.package_problem()
-        if problem:
-            return False, problem
+    def availability(self, language: str) -> Availability:
+        missing = self.package_availability()
+        if missing:
+            return missing
         if not language.lower().startswith("en"):
-            return False, f"pocketsphinx ships only an English (en-us) model; language is {language!r}"
-        return True, "offline English aligner (pocketsphinx en-us model)"
+            return Availability.no(f"pocketsphinx ships only an English (en-us) model; language is {language!r}",
+                                   "Set F5UI_LANGUAGE=en for pocketsphinx, or rely on another aligner for this "
+                                   "language.")
+        return Availability.yes("offline English aligner (pocketsphinx en-us model)")
 
     def load(self, language: str = "en") -> None:
         with self._lock:
@@ -67,12 +71,13 @@ class SphinxBackend(NeedsPackage):
         if self._loop is None:
             import pocketsphinx as ps
 
-            config = ps.Config(hmm=ps.get_model_path("en-us/en-us"), allphone=ps.get_model_path("en-us/en-us-phone.lm.bin"),
-                               lm=None, samprate=SAMPLE_RATE, loglevel="FATAL", bestpath=False, **LOOP_BEAMS)
+            config = ps.Config(hmm=ps.get_model_path("en-us/en-us"),
+                               allphone=ps.get_model_path("en-us/en-us-phone.lm.bin"), lm=None, samprate=SAMPLE_RATE,
+                               loglevel="FATAL", bestpath=False, **LOOP_BEAMS)
             self._loop = ps.Decoder(config)
         return self._loop
 
-    def _fit(self, decoder, pcm: bytes) -> Optional[float]:  # noqa: ANN001
+    def _fit(self, decoder, pcm: bytes) -> float | None:  # noqa: ANN001
         """Acoustic cost of the forced path over free phone recognition of the same audio (>= ~1)."""
         forced = sum(-math.log(max(s.ascore, 1e-300)) for s in decoder.seg())
         loop = self._get_loop()
@@ -95,7 +100,7 @@ class SphinxBackend(NeedsPackage):
             log.info("pocketsphinx en-us model loaded")
         return self._decoder
 
-    def _dictionary_words(self, decoder, norm: str) -> Optional[list[str]]:  # noqa: ANN001
+    def _dictionary_words(self, decoder, norm: str) -> list[str] | None:  # noqa: ANN001
         """Dictionary entries that spell this script word, or None if it cannot be said."""
         candidates = [norm]
         if "-" in norm:
@@ -107,9 +112,6 @@ class SphinxBackend(NeedsPackage):
         return None
 
     def align(self, request: AlignInput) -> BackendOutput:
-        ok, reason = self.availability(request.language)
-        if not ok:
-            raise BackendSkipped(reason)
         with self._lock:
             decoder = self._get_decoder()
             spelled = [self._dictionary_words(decoder, t.norm) for t in request.tokens]
@@ -122,7 +124,7 @@ class SphinxBackend(NeedsPackage):
             try:
                 decoder.set_align_text(" ".join(words))
             except RuntimeError as exc:
-                raise BackendFailed(f"pocketsphinx refused the text: {exc}") from None
+                raise BackendFailed(f"pocketsphinx refused the text: {exc}") from exc
             pcm = request.pcm16()
             decoder.start_utt()
             decoder.process_raw(pcm, no_search=False, full_utt=True)

@@ -14,13 +14,14 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from ..config import Settings
+from ..hub import cached_file
 from ..packages import PackageProbe
-from .base import AlignInput, BackendOutput, NeedsPackage
-from .types import BackendFailed, BackendSkipped
-from .words import Timed
+from .base import AlignInput, Availability, BackendOutput, NeedsPackage
+from .errors import BackendFailed, BackendSkipped
+from .words import Timed, group_by_chunk
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,12 @@ def _punkt_language(language: str) -> str:
 
 class WhisperXBackend(NeedsPackage):
     name = "whisperx"
+    package = "whisperx"
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._package = PackageProbe("whisperx", "whisperx", "whisperx.alignment")
-        self._device: Optional[str] = None
+        self._package = PackageProbe("whisperx", self.package, "whisperx.alignment")
+        self._device: str | None = None
 
     # --- checks -------------------------------------------------------------------
     def _nltk_dir(self) -> Path:
@@ -72,15 +74,15 @@ class WhisperXBackend(NeedsPackage):
             return (f"nltk's punkt_tab data ({lang}) is not installed and whisperx would download it at request "
                     f"time; install it once with: python -m nltk.downloader -d {extra} punkt_tab")
 
-    def availability(self, language: str) -> tuple[bool, str]:
-        problem = self.package_problem()
-        if problem:
-            return False, problem
-        missing = self.punkt_missing(language.split("-")[0])
+    def availability(self, language: str) -> Availability:
+        missing = self.package_availability()
         if missing:
-            return False, missing
+            return missing
+        punkt = self.punkt_missing(language.split("-")[0])
+        if punkt:
+            return Availability.no(punkt, f"python -m nltk.downloader -d {self._nltk_dir()} punkt_tab")
         model = self.settings.whisperx_model or "whisperx default"
-        return True, f"wav2vec2 forced alignment ({model}, loaded on first use)"
+        return Availability.yes(f"wav2vec2 forced alignment ({model}, loaded on first use)")
 
     # --- model ----------------------------------------------------------------------
     def model_source(self, language: str) -> tuple[str, str]:
@@ -105,15 +107,13 @@ class WhisperXBackend(NeedsPackage):
         name = name or DEFAULT_ALIGN_MODELS_HF.get(language, "")
         if not name:
             return "none", f"whisperx has no default alignment model for language {language!r}"
-        from huggingface_hub import try_to_load_from_cache
-
-        if isinstance(try_to_load_from_cache(name, "config.json", cache_dir=str(model_dir)), str):
+        if cached_file(name, "config.json", cache_dir=model_dir):
             return "cached", f"{name} in {model_dir}"
         return "download", f"{name} from the Hugging Face Hub into {model_dir} on first use"
 
     def _resolve_device(self) -> str:
         if self._device is None:
-            from ..engine.device import resolve_device
+            from ..device import resolve_device
 
             self._device = resolve_device(self.settings.device)
         return self._device
@@ -135,7 +135,7 @@ class WhisperXBackend(NeedsPackage):
                         language, device, model_name=self.settings.whisperx_model or None, model_dir=str(model_dir))
                 except Exception as exc:  # offline download, bad folder, unknown language
                     _failures[key] = (time.monotonic(), str(exc) or type(exc).__name__)
-                    raise BackendFailed(f"the alignment model could not be loaded: {exc}") from None
+                    raise BackendFailed(f"the alignment model could not be loaded: {exc}") from exc
                 _failures.pop(key, None)
                 _models[key] = (model, metadata)
                 log.info("whisperx alignment model for %s loaded on %s", language, device)
@@ -144,9 +144,6 @@ class WhisperXBackend(NeedsPackage):
     # --- alignment ------------------------------------------------------------------
     def align(self, request: AlignInput) -> BackendOutput:
         language = request.language.split("-")[0]
-        ok, reason = self.availability(language)
-        if not ok:
-            raise BackendSkipped(reason)
         segments, owners = self._segments(request, language)
         model, metadata = self.load(language)
         import whisperx
@@ -176,18 +173,7 @@ class WhisperXBackend(NeedsPackage):
         """whisperx segments with the script's words (normalized, so each is one
         whisperx word), one per chunk hint or one for the whole audio."""
         joiner = "" if language in NO_SPACE_LANGUAGES else " "
-        duration = request.duration
-        groups: list[tuple[float, float, list[int]]] = []
-        if request.chunk_hints:
-            from .estimate import _chunk_of_tokens
-
-            owners = _chunk_of_tokens(request.tokens, request.chunk_hints)
-            for k, (_text, s, e) in enumerate(request.chunk_hints):
-                members = [i for i, o in enumerate(owners) if o == k]
-                if members:
-                    groups.append((max(0.0, float(s)), min(duration, float(e)), members))
-        else:
-            groups.append((0.0, duration, list(range(len(request.tokens)))))
+        groups = group_by_chunk(request.tokens, request.chunk_hints, request.duration)
         longest = max(e - s for s, e, _ in groups)
         if longest > MAX_SEGMENT_SECONDS:
             raise BackendSkipped(f"a stretch of {longest:.0f} s without chunk boundaries is too long for wav2vec2 "

@@ -10,10 +10,11 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
-from .types import BackendFailed, WordTiming
+from ..schema import ChunkHint, WordTiming
+from .errors import BackendFailed
 
 # Symbols that are spoken ("&" → "and", "%" → "percent"): they are words, not punctuation.
 SPOKEN_SYMBOLS = set("&%$€£¥@#+=§°")
@@ -74,7 +75,7 @@ def tokenize(script: str) -> list[Token]:
     return tokens
 
 
-Timed = Optional[tuple[float, float, float]]  # (start, end, confidence) or None: not timed by the backend
+Timed = tuple[float, float, float] | None  # (start, end, confidence) or None: not timed by the backend
 
 
 def map_recognized(tokens: Sequence[Token], recognized: Sequence[tuple[str, float, float, float]]
@@ -124,7 +125,7 @@ def _split(lo: float, hi: float, weights: Sequence[int]) -> list[tuple[float, fl
 
 
 def finalize(tokens: Sequence[Token], times: Sequence[Timed], duration: float,
-             interpolated: Optional[Sequence[bool]] = None) -> list[WordTiming]:
+             interpolated: Sequence[bool] | None = None) -> list[WordTiming]:
     """One WordTiming per token: untimed words filled between their neighbours
     (flagged), then times made monotonic, non-overlapping and inside [0, duration]."""
     if len(times) != len(tokens):
@@ -175,3 +176,41 @@ def finalize(tokens: Sequence[Token], times: Sequence[Timed], duration: float,
         words.append(WordTiming(tok.text, s, e, min(1.0, max(0.0, float(c))), interp))
         floor = e
     return words
+
+
+def _chunk_of_tokens(tokens: Sequence[Token], hints: Sequence[ChunkHint]) -> list[int]:
+    """Index of the chunk each script word was generated in (by sequence alignment of the chunk texts)."""
+    chunk_norms: list[str] = []
+    owner: list[int] = []
+    for k, (text, _s, _e) in enumerate(hints):
+        for tok in tokenize(text):
+            chunk_norms.append(tok.norm)
+            owner.append(k)
+    result: list[int | None] = [None] * len(tokens)
+    matcher = difflib.SequenceMatcher(a=[t.norm for t in tokens], b=chunk_norms, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op in ("equal", "replace"):
+            for k in range(i2 - i1):
+                result[i1 + k] = owner[min(j1 + k, j2 - 1)] if j2 > j1 else None
+    last = 0
+    for i, r in enumerate(result):  # unmatched words stay with the chunk before them
+        if r is None:
+            result[i] = last
+        last = result[i]
+    return [int(r) for r in result]
+
+
+def group_by_chunk(tokens: Sequence[Token], hints: Sequence[ChunkHint] | None,
+                   duration: float) -> list[tuple[float, float, list[int]]]:
+    """(start, end, token indices) per generated chunk that owns words, inside [0, duration]; one
+    group for the whole audio when there are no (usable) hints."""
+    usable = [h for h in (hints or []) if float(h[2]) > float(h[1])]
+    if not usable:
+        return [(0.0, duration, list(range(len(tokens))))]
+    owners = _chunk_of_tokens(tokens, usable)
+    groups = []
+    for k, (_text, start, end) in enumerate(usable):
+        members = [i for i, owner in enumerate(owners) if owner == k]
+        if members:
+            groups.append((max(0.0, float(start)), min(duration, float(end)), members))
+    return groups

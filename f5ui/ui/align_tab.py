@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ..errors import UserFacingError
 from ..service import Studio
-from .generate_tab import to_gradio_error
-from .timing_view import AUTO, aligner_choices, build_timing_outputs, render, subtitle_file_list
+from .actions import AUTO, aligner_choice, aligner_choices, shown_as
+from .timing_view import build_timing_outputs, render, subtitle_file_list
 
 
 def make_align_handler(studio: Studio):
     def align(audio, transcript, language="", aligner=AUTO):
-        try:
+        with shown_as("align"):
             timed = studio.align(audio, transcript or "", language=(language or "").strip() or None,
-                                 aligner=None if aligner in (None, "", AUTO) else aligner)
-        except UserFacingError as error:
-            raise to_gradio_error(error) from None
+                                 aligner=aligner_choice(aligner))
         return timed.alignment.to_dict(), subtitle_file_list(timed.files)
 
     return align

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ..diagnostics import Diagnostics
 from ..service import Studio
 from .align_tab import build_align_tab
 from .generate_tab import build_generate_tab
 from .status_panel import build_status_panel
 
 
-def build_app(studio: Studio, delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
+def build_app(studio: Studio, diagnostics: Diagnostics, delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
     """`delete_cache` = (every s, older than s): Gradio deletes its own copies of uploads and outputs."""
     with gr.Blocks(title="f5ui — voice cloning studio", delete_cache=delete_cache) as demo:
         gr.Markdown("# f5ui\nClone a voice from a short reference recording with F5-TTS.", elem_id="header")
-        build_status_panel(studio, studio.diagnostics)
+        build_status_panel(diagnostics)
         with gr.Tabs():
             with gr.Tab("Generate", id="generate"):
                 build_generate_tab(studio)

@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ..errors import InputError, UserFacingError
 from ..schema import GenerationParams
 from ..service import Studio
 from . import inputs
-from .timing_view import AUTO, aligner_choices, build_timing_outputs, render, subtitle_file_list
+from .actions import AUTO, aligner_choice, aligner_choices, shown_as
+from .timing_view import build_timing_outputs, render, subtitle_file_list
 
 DEFAULTS = GenerationParams()
-
-
-def to_gradio_error(error: UserFacingError) -> gr.Error:
-    title = "Invalid input" if isinstance(error, InputError) else "Cannot generate"
-    return gr.Error(str(error), title=title, print_exception=False)
 
 
 def make_generate_handler(studio: Studio):
@@ -26,13 +21,10 @@ def make_generate_handler(studio: Studio):
         params = GenerationParams(speed=speed, nfe_step=int(nfe_step), cfg_strength=cfg_strength,
                                   cross_fade=cross_fade, seed=None if random_seed else int(seed),
                                   remove_silence=bool(remove_silence))
-        try:
+        with shown_as("generate"):
             result = studio.generate(ref_audio, ref_text or "", gen_text or "", params,
                                      progress=lambda fraction, desc: progress(fraction, desc=desc),
-                                     word_timings=bool(word_timings),
-                                     aligner=None if aligner in (None, "", AUTO) else aligner)
-        except UserFacingError as error:
-            raise to_gradio_error(error) from None
+                                     word_timings=bool(word_timings), aligner=aligner_choice(aligner))
         for notice in result.notices:
             gr.Warning(notice)
         timing = result.timing

@@ -9,7 +9,8 @@ the module of every Component subclass when it is imported."""
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import gradio as gr
 

@@ -13,8 +13,8 @@ from typing import Any
 import gradio as gr
 
 from ..diagnostics import Diagnostics
-from ..engine.model_service import FAILED, LOADING
-from ..service import Studio
+from ..engine.model_service import ModelService
+from ..schema import FAILED, LOADING
 
 STATUS_STYLE = {  # inline: the panel must read the same with any theme
     "ok": ("OK", "#16a34a"),
@@ -28,9 +28,9 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def summary_markdown(studio: Studio, report: dict[str, Any]) -> str:
+def summary_markdown(model: ModelService, report: dict[str, Any]) -> str:
     """Model state and the count of checks by status, on one line (plus the fix when the model failed)."""
-    status = studio.model.status()
+    status = model.status()
     counts = report["summary"]
     parts = [f"{counts['ok']} ok", _plural(counts["warn"], "warning"), _plural(counts["error"], "error"),
              f"{counts['off']} off"]
@@ -72,28 +72,28 @@ def write_report_file(report: dict[str, Any], folder: Path) -> Path:
     return path
 
 
-def build_status_panel(studio: Studio, diagnostics: Diagnostics) -> None:
+def build_status_panel(diagnostics: Diagnostics) -> None:
     """Lay out the panel inside the current Blocks context and wire its events."""
-    report_dir = Path(studio.output_dir) / "diagnostics"
+    model = diagnostics.context.model
+    report_dir = Path(diagnostics.context.output_dir) / "diagnostics"
     first = diagnostics.report()
-    summary = gr.Markdown(summary_markdown(studio, first), elem_id="model-status")
+    summary = gr.Markdown(summary_markdown(model, first), elem_id="model-status")
     with gr.Accordion("System status: checks and fixes", open=False, elem_id="status-details"):
         table = gr.HTML(checks_table_html(first), elem_id="status-table")
         with gr.Row():
             refresh_btn = gr.Button("Refresh checks", size="sm", elem_id="status-refresh")
             retry_btn = gr.Button("Retry model load", size="sm", variant="primary", elem_id="retry-model",
-                                  visible=studio.model.state == FAILED)
+                                  visible=model.state == FAILED)
             download = gr.DownloadButton("Download report (JSON)", value=None, size="sm",
                                          elem_id="status-download")
-        report_json = gr.JSON(label="Report (JSON)", visible=False)
     poll = gr.Timer(1.0, active=True)
 
     def panel() -> tuple:
         report = diagnostics.report()
         # Poll only while something is still changing by itself.
-        busy = studio.model.state == LOADING or bool(report["pending"])
-        return (summary_markdown(studio, report), checks_table_html(report),
-                gr.Button(visible=studio.model.state == FAILED), str(write_report_file(report, report_dir)),
+        busy = model.state == LOADING or bool(report["pending"])
+        return (summary_markdown(model, report), checks_table_html(report),
+                gr.Button(visible=model.state == FAILED), str(write_report_file(report, report_dir)),
                 gr.Timer(active=busy))
 
     def refresh() -> tuple:
@@ -101,7 +101,7 @@ def build_status_panel(studio: Studio, diagnostics: Diagnostics) -> None:
         return panel()
 
     def retry() -> tuple:
-        studio.model.ensure_loading()  # a no-op unless the model failed (or never started)
+        model.ensure_loading()  # a no-op unless the model failed (or never started)
         return panel()
 
     outputs = [summary, table, retry_btn, download, poll]
@@ -110,6 +110,10 @@ def build_status_panel(studio: Studio, diagnostics: Diagnostics) -> None:
     refresh_btn.click(refresh, outputs=outputs, **quiet)
     retry_btn.click(retry, outputs=outputs, **quiet)
     gr.on(None, panel, outputs=outputs, **quiet)  # on page load
-    # The one public endpoint of the panel: the full report for programs (gradio_client).
-    gr.on(None, diagnostics.report, outputs=[report_json], api_name="diagnostics", queue=False,
-          api_description="The diagnostics report: every check with status, detail and fix.")
+
+    def report() -> dict:
+        """The diagnostics report: every check with status, detail and fix."""
+        return diagnostics.report()
+
+    # The one public endpoint of the panel, for programs (gradio_client); runs only when called.
+    gr.api(report, api_name="diagnostics", queue=False)

@@ -9,14 +9,7 @@ from urllib.parse import quote
 
 import gradio as gr
 
-from ..timing.chain import BACKEND_NAMES
-
 WORD_COLUMNS = ["#", "word", "start (s)", "end (s)", "confidence", "interpolated"]
-AUTO = "auto"
-
-
-def aligner_choices() -> list[str]:
-    return [AUTO, *BACKEND_NAMES]
 
 
 def file_url(path: str | Path) -> str:

@@ -1,0 +1,25 @@
+"""Startup diagnostics: what works, what does not, and how to fix it. One module per area; each
+check is a plain function over a `Context`, listed here in the order the log and panel show them.
+Secrets never enter a check: credential files are shown by path and field names only."""
+
+from __future__ import annotations
+
+from . import alignment, export, model, network, storage, system
+from .context import Context
+from .core import Diagnostics
+
+FAST = (system.python, system.packages, model.f5tts, model.model_config, model.checkpoint, model.vocab,
+        model.vocoder, system.ffmpeg, storage.data_dir, storage.hf_cache, alignment.google_credentials,
+        export.boto3_installed)
+SLOW = (("aligners", (alignment.aligners,)), ("torch", (system.torch_and_gpu,)), ("hub", (network.hub,)),
+        ("imports", (alignment.import_probes, export.boto3_imports)), ("whisperx model", (alignment.whisperx_model,)),
+        ("google key", (alignment.google_key,)))
+LIVE = (model.model_state,)
+
+
+def create_diagnostics(context: Context) -> Diagnostics:
+    """The app's diagnostics with the default checks."""
+    return Diagnostics(context, FAST, SLOW, LIVE)
+
+
+__all__ = ["Context", "Diagnostics", "create_diagnostics", "FAST", "SLOW", "LIVE"]

@@ -1,0 +1,231 @@
+"""Helpers shared by the test modules (fixtures are in conftest.py): a live app process, the
+/generate inputs in order, diagnostics built as the server builds them, fake credentials,
+import blockers, and a tiny WhisperX model with nltk data made offline."""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+SECRET = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7f5uiSecretKeyMaterial"
+SECRET_ID = "f5ui0123456789secretkeyid"
+
+# --- /generate ---------------------------------------------------------------------------------
+
+GENERATE_DEFAULTS: dict[str, Any] = {"speed": 1.0, "nfe_step": 8, "cfg_strength": 2.0, "cross_fade": 0.15, "seed": 1,
+                                     "randomize_seed": False, "remove_silence": False, "word_timings": True,
+                                     "aligner": "auto"}
+
+
+def generate_inputs(ref: Any, ref_text: str, text: str, **overrides: Any) -> list:
+    """The /generate inputs in API order: NFE 8 and seed 1 unless overridden."""
+    unknown = set(overrides) - set(GENERATE_DEFAULTS)
+    if unknown:
+        raise TypeError(f"not /generate inputs: {sorted(unknown)}")
+    p = {**GENERATE_DEFAULTS, **overrides}
+    return [ref, ref_text, text, *(p[name] for name in GENERATE_DEFAULTS)]
+
+
+def generate(client, ref: Path | None, ref_text: str, text: str = "Still working.", **overrides: Any) -> tuple:  # noqa: ANN001
+    """Call /generate through gradio_client (which uploads the reference); all its outputs."""
+    from gradio_client import handle_file
+
+    return client.predict(*generate_inputs(handle_file(str(ref)) if ref else None, ref_text, text, **overrides),
+                          api_name="/generate")
+
+
+# --- diagnostics -------------------------------------------------------------------------------
+
+def by_name(report: dict) -> dict[str, dict]:
+    return {c["name"]: c for c in report["checks"]}
+
+
+_DIAGNOSTICS: dict[int, Any] = {}
+
+
+def diagnostics_for(studio) -> Any:  # noqa: ANN001
+    """The Diagnostics the server would build for `studio` (one per studio, so results accumulate)."""
+    from f5ui.diagnostics import Context, create_diagnostics
+
+    if id(studio) not in _DIAGNOSTICS:
+        _DIAGNOSTICS[id(studio)] = create_diagnostics(
+            Context(studio.settings, studio.model, studio.aligner, studio.output_dir))
+    return _DIAGNOSTICS[id(studio)]
+
+
+def make_studio(tiny_env: dict[str, str], data_dir: Path, **overrides: str):  # noqa: ANN201 - f5ui.service.Studio
+    """A Studio that is not started (no model load) with the tiny model's settings plus overrides."""
+    from f5ui.config import from_env
+    from f5ui.service import Studio
+
+    return Studio(from_env(dict(tiny_env, F5UI_DATA_DIR=str(data_dir), **overrides)))
+
+
+def fake_service_account(path: Path) -> Path:
+    """A service-account key file shaped like Google's, with a private key that must never be shown."""
+    path.write_text(json.dumps({
+        "type": "service_account", "project_id": "f5ui-test", "private_key_id": SECRET_ID,
+        "private_key": f"-----BEGIN PRIVATE KEY-----\n{SECRET}\n-----END PRIVATE KEY-----\n",
+        "client_email": "tts@f5ui-test.iam.gserviceaccount.com", "client_id": "1234567890",
+        "token_uri": "https://oauth2.googleapis.com/token"}))
+    return path
+
+
+class BlockImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Makes packages look installed but fail at import, like a broken install."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+
+    def find_spec(self, fullname, path=None, target=None):  # noqa: ANN001, ANN201
+        if any(fullname == n or fullname.startswith(n + ".") for n in self.names):
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        return None
+
+    def create_module(self, spec):  # noqa: ANN001, ANN201
+        return None
+
+    def exec_module(self, module):  # noqa: ANN001, ANN201
+        raise ImportError(f"{module.__name__} is blocked (simulated broken install)")
+
+
+# --- a live app ---------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveApp:
+    """`python app.py` on a free port of 127.0.0.1, with the test's environment on top of this one.
+    Output goes to `folder`/stdout.log; the data dir is `folder` unless `env` sets F5UI_DATA_DIR."""
+
+    def __init__(self, env: dict[str, str], folder: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        folder.mkdir(parents=True, exist_ok=True)
+        full_env = {**os.environ, "F5UI_DATA_DIR": str(folder), **env, "F5UI_PORT": str(self.port)}
+        self.data_dir = Path(full_env["F5UI_DATA_DIR"])
+        self.log_path = folder / "stdout.log"
+        self.clients: list = []
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=full_env,
+                                     stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT)
+
+    def wait_http(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"app exited with {self.proc.returncode}:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if requests.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"app did not answer:\n{self.log_path.read_text()[-3000:]}")
+
+    def health(self) -> dict:
+        return requests.get(self.url + "/health", timeout=5).json()
+
+    def diagnostics(self) -> dict:
+        return requests.get(self.url + "/diagnostics", timeout=10).json()
+
+    def _poll(self, fetch, done, timeout: float, what: str) -> dict:  # noqa: ANN001 - two small callables
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = fetch()
+            if done(value):
+                return value
+            time.sleep(0.3)
+        raise TimeoutError(f"{what} (last answer: {value})")
+
+    def wait_ready(self, timeout: float = 120) -> dict:
+        """/health once the model load has finished, either way."""
+        return self._poll(self.health, lambda h: h["model"]["state"] in ("ready", "failed"), timeout,
+                          "the model did not finish loading")
+
+    def wait_checks(self, timeout: float = 150) -> dict:
+        """The report once the background checks are done (they wait for the model's own imports)."""
+        return self._poll(self.diagnostics, lambda r: not r["pending"], timeout, "background checks still running")
+
+    def client(self):  # noqa: ANN201 - gradio_client.Client
+        """A gradio_client for this app, closed by stop() (its heartbeat stream holds the server open)."""
+        from gradio_client import Client
+
+        client = Client(self.url, verbose=False)
+        self.clients.append(client)
+        return client
+
+    def stop(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.proc.terminate()  # the server's graceful shutdown is bounded at 3 s
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+# --- WhisperX offline -----------------------------------------------------------------------------
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def build_tiny_wav2vec2(folder: Path) -> Path:
+    import torch
+    from transformers import (
+        Wav2Vec2Config,
+        Wav2Vec2CTCTokenizer,
+        Wav2Vec2FeatureExtractor,
+        Wav2Vec2ForCTC,
+        Wav2Vec2Processor,
+    )
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "|": 4, "'": 5}
+    vocab.update({ch: 6 + i for i, ch in enumerate(LETTERS)})
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    tokenizer = Wav2Vec2CTCTokenizer(str(folder / "vocab.json"), word_delimiter_token="|")
+    extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0,
+                                         do_normalize=True, return_attention_mask=False)
+    Wav2Vec2Processor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(str(folder))
+    torch.manual_seed(0)
+    config = Wav2Vec2Config(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                            intermediate_size=64, conv_dim=(16,) * 7, num_conv_pos_embeddings=16,
+                            num_conv_pos_embedding_groups=2, pad_token_id=0)
+    Wav2Vec2ForCTC(config).save_pretrained(str(folder))
+    return folder
+
+
+def install_punkt_tab(nltk_dir: Path) -> None:
+    """An English punkt_tab model trained by nltk's PunktTrainer, written in the punkt_tab format."""
+    from nltk.tabdata import TabEncoder
+    from nltk.tokenize.punkt import PunktTrainer
+
+    trainer = PunktTrainer()
+    from tests.speech import CLIPS
+
+    trainer.train(" ".join(text for text, _, _ in CLIPS) + " Mr. Smith met Dr. Jones at 5 p.m. on Main St. today.",
+                  finalize=True)
+    params = trainer.get_params()
+    target = nltk_dir / "tokenizers" / "punkt_tab" / "english"
+    target.mkdir(parents=True, exist_ok=True)
+    enc = TabEncoder()
+    (target / "collocations.tab").write_text(enc.tups2tab(params.collocations))
+    (target / "sent_starters.txt").write_text(enc.set2txt(params.sent_starters))
+    (target / "abbrev_types.txt").write_text(enc.set2txt(params.abbrev_types))
+    (target / "ortho_context.tab").write_text(enc.ivdict2tab(params.ortho_context))
