@@ -93,7 +93,10 @@ class Settings:
     ref_cache_size: int = setting("F5UI_REF_CACHE_SIZE", 32, "How many preprocessed reference voices are kept in "
                                   "memory (least recently used are dropped).")
     concurrency: int = setting("F5UI_CONCURRENCY", 1, "Generations that may run at once (they share one model; "
-                               "keep 1 on a single GPU).")
+                               "keep 1 on a single GPU). Every surface (UI, API, /v1) shares these slots.")
+    max_queue: int = setting("F5UI_MAX_QUEUE", 64, "Requests that may wait for a slot; more are refused as busy.")
+    max_wait_seconds: float = setting("F5UI_MAX_WAIT_SECONDS", 600.0, "Longest a request waits for a free slot "
+                                      "before it is refused as busy, in seconds.")
     aligners: str = setting("F5UI_ALIGNERS", "whisperx,google,sphinx,estimate", "Word-timing backends to try, in "
                             "order (comma list of whisperx, google, sphinx, estimate); the first that succeeds is "
                             "used, estimate is always the last resort.")
@@ -113,6 +116,23 @@ class Settings:
                                    "uploads are refused (HTTP 413).")
     retention_hours: float = setting("F5UI_RETENTION_HOURS", 24.0, "Generated files (audio, subtitles) and uploads "
                                      "older than this are deleted, in hours; 0 keeps them forever.")
+    s3_bucket: str = setting("F5UI_S3_BUCKET", "", "S3 bucket for exports and voice sync; empty writes exports to "
+                             "<data dir>/exports and offers them as downloads.")
+    s3_prefix: str = setting("F5UI_S3_PREFIX", "f5ui", "Key prefix in the bucket: exports go to "
+                             "{prefix}/{yyyy}/{mm}/{dd}/{id}/, voices to {prefix}/voices/.")
+    s3_endpoint_url: str = setting("F5UI_S3_ENDPOINT_URL", "", "S3-compatible endpoint URL (MinIO, Cloudflare R2, "
+                                   "Backblaze B2, RunPod); empty uses AWS.")
+    s3_region: str = setting("F5UI_S3_REGION", "", "Region of the bucket; empty uses AWS_REGION or the AWS profile.")
+    s3_addressing: str = setting("F5UI_S3_ADDRESSING", "auto", "auto (path-style with a custom endpoint, "
+                                 "virtual-hosted on AWS), path or virtual.")
+    s3_url_expiry: int = setting("F5UI_S3_URL_EXPIRY", 86400, "Seconds a presigned download link stays valid "
+                                 "(at most 604800: 7 days).")
+    s3_multipart_mb: float = setting("F5UI_S3_MULTIPART_MB", 16.0, "Files larger than this many MB are uploaded in "
+                                     "parts (boto3's transfer manager).")
+    s3_timeout: float = setting("F5UI_S3_TIMEOUT", 10.0, "Seconds to wait for the S3 endpoint to connect or answer; "
+                                "a request gives up after 2 tries.")
+    api_key: str = setting("F5UI_API_KEY", "", "When set, the OpenAI-compatible /v1/* API requires "
+                           "'Authorization: Bearer <key>'.")
 
     @property
     def data_path(self) -> Path:

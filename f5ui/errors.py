@@ -31,3 +31,7 @@ class InputError(UserFacingError):
 
 class ModelUnavailable(UserFacingError):
     """The model could not be loaded; the reason and the fix come from the load attempt."""
+
+
+class Busy(UserFacingError):
+    """Every model slot is taken and the wait would exceed the configured bound."""

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from .config import Settings
 from .diagnostics import Context, Diagnostics, create_diagnostics
 from .logs import configure_logging
+from .openai_api import create_openai_router
 from .paths import FileGate
 from .request_guard import RequestGuard
 from .retention import Retention
@@ -27,7 +28,8 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 def create_diagnostics_for(studio: Studio) -> Diagnostics:
     """The app's diagnostics, built from the parts they read."""
-    return create_diagnostics(Context(studio.settings, studio.model, studio.aligner, studio.output_dir))
+    return create_diagnostics(Context(studio.settings, studio.model, studio.aligner, studio.output_dir,
+                                      studio.exports))
 
 
 def create_app(studio: Studio, diagnostics: Diagnostics, retention: Retention | None = None) -> FastAPI:
@@ -49,6 +51,7 @@ def create_app(studio: Studio, diagnostics: Diagnostics, retention: Retention | 
         """The full diagnostics report (the same JSON as the /diagnostics API endpoint)."""
         return diagnostics.report()
 
+    app.include_router(create_openai_router(studio))  # before the Gradio mount, which takes every other path
     max_upload_bytes = int(settings.max_upload_mb * 2**20)
     delete_cache = None
     if retention is not None and retention.enabled:  # Gradio's own copies, besides our sweep of its folder
@@ -59,7 +62,8 @@ def create_app(studio: Studio, diagnostics: Diagnostics, retention: Retention | 
         app, demo, path="/",
         theme=gr.themes.Soft(), css_paths=[ASSETS / "style.css"],
         head=f"<script>{(ASSETS / 'karaoke.js').read_text()}</script>",
-        allowed_paths=[str(studio.output_dir)],
+        # What handlers return is served from here: outputs, and local exports (both under unguessable names).
+        allowed_paths=[str(studio.output_dir), str(settings.writable_dir("exports"))],
         max_file_size=max_upload_bytes,
         ssr_mode=False, show_error=True,
     )

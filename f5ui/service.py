@@ -1,24 +1,47 @@
-"""The studio: one object per process holding the model service and caches, with
-one function per user action. The UI, the HTTP API and the CLI all call these."""
+"""The studio: one object per process holding the model service, caches, the voice library and
+the export store, with one function per user action. The UI, the HTTP APIs, the CLI and the
+serverless worker all call these."""
 
 from __future__ import annotations
 
 import logging
+import tempfile
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from .audio import read_audio
+from .codecs import FORMATS, encode, encode_file, format_for
 from .config import Settings
 from .engine.model_service import ModelService
 from .engine.reference import ReferenceCache
-from .engine.synthesis import synthesize
+from .engine.synthesis import synthesize, validate_request
+from .engine.voices import Voice, VoiceLibrary
 from .errors import InputError, UserFacingError
+from .export import voice_sync
+from .export.bundle import ExportResult, export_files
+from .export.stores import StoreError, create_store
 from .export.subtitles import write_all
+from .export.takes import TakeLog, audio_key
 from .paths import FileGate
-from .schema import ChunkHint, GenerationParams, Progress, SynthesisResult, TimedAudio
+from .schema import (
+    AlignmentResult,
+    ChunkHint,
+    GenerationParams,
+    PreparedReference,
+    Progress,
+    SynthesisResult,
+    TimedAudio,
+)
+from .text import request_text
 from .timing.chain import AlignmentChain
 
 log = logging.getLogger(__name__)
+
+EXPORT_FORMATS = ("wav", "mp3", "opus", "flac")  # wav alone, or wav plus one compressed copy
+MAX_TIMING_WORDS = 20000
 
 
 class Studio:
@@ -32,28 +55,34 @@ class Studio:
         self.references = ReferenceCache(settings.writable_dir("cache/references"), settings.ref_cache_size)
         self.output_dir = settings.writable_dir("outputs")
         self.aligner = AlignmentChain(settings)
+        self.voices = VoiceLibrary(settings.writable_dir("voices"))
+        self.takes = TakeLog(self.output_dir / "takes")
+        self.exports = create_store(settings, settings.writable_dir("exports"))
 
     def start(self) -> None:
         """Begin loading the model in the background (if configured to preload)."""
         if self.settings.preload:
             self.model.ensure_loading()
 
-    def generate(
-        self,
-        ref_audio: str | Path | None,
-        ref_text: str,
-        gen_text: str,
-        params: GenerationParams = GenerationParams(),
-        progress: Progress = lambda fraction, desc: None,
-        word_timings: bool = True,
-        aligner: str | None = None,
-    ) -> SynthesisResult:
-        """Clone the reference voice saying `gen_text`, with the time of every word unless
-        `word_timings` is off. Raises UserFacingError for anything a user can fix."""
-        ref_path = self.files.admit(ref_audio) if ref_audio else ""
-        with _user_facing("Generation"):
-            result = synthesize(self.model, self.references, ref_path, ref_text, gen_text, params,
-                                self.output_dir, progress)
+    # --- speech --------------------------------------------------------------------------------
+    def generate(self, ref_audio: str | Path | None, ref_text: str, gen_text: str,
+                 params: GenerationParams = GenerationParams(), progress: Progress = lambda fraction, desc: None,
+                 word_timings: bool = True, aligner: str | None = None, voice: str | None = None) -> SynthesisResult:
+        """Clone a voice saying `gen_text`: a saved `voice`, else the uploaded reference. With the time of
+        every word unless `word_timings` is off. Raises UserFacingError for anything a user can fix."""
+        ref_text = request_text(ref_text, "The reference text").strip()
+        text = validate_request(gen_text, params, self.settings.max_chars, ref_text)
+        saved = self.voices.get(voice) if voice else None
+        ref_path = None if saved else self._admit(ref_audio, "No reference audio was given.",
+                                                  "Upload or record 3–12 seconds of the voice to clone, or pick "
+                                                  "a saved voice.")
+        with _user_facing("Generation"), self.model.slot():
+            progress(0.0, "Preparing the reference voice")
+            reference, seconds = (saved.reference(), 0.0) if saved else self._prepare(ref_path, ref_text)
+            result = synthesize(self.model, reference, text, params, self.output_dir, progress)
+            result.timings_s["reference"] = seconds
+        if saved and ref_audio:
+            result.notices.append(f"Used the saved voice {saved.name!r}; the uploaded reference was not used.")
         if word_timings:
             progress(0.98, "Timing the words")
             try:
@@ -62,15 +91,46 @@ class Studio:
                 result.timing = self._align(result.audio_path, result.text, None, aligner, hints)
             except UserFacingError as error:  # the audio is still good: keep it and say why timings are missing
                 result.notices.append(f"Word timings are not available: {error}")
+        self._record(result, params, saved, ref_path)
         progress(1.0, "Done")
         return result
 
+    def speech(self, text: str, voice: str, response_format: str = "mp3", speed: float = 1.0) -> tuple[bytes, str]:
+        """Audio bytes of `text` in a saved voice, and their content type (the OpenAI-compatible API)."""
+        fmt = format_for(response_format)
+        result = self.generate(None, "", text, GenerationParams(speed=speed), word_timings=False, voice=voice)
+        audio = read_audio(result.audio_path)
+        return encode(audio.samples, audio.sample_rate, fmt.name), fmt.content_type
+
+    def _admit(self, path: str | Path | None, missing: str, fix: str) -> Path:
+        if not path:
+            raise InputError(missing, fix)
+        return self.files.admit(path)
+
+    def _prepare(self, path: Path, ref_text: str) -> tuple[PreparedReference, float]:
+        reference = self.references.prepare(path, ref_text)
+        return reference, self.references.last_preprocess_seconds
+
+    def _record(self, result: SynthesisResult, params: GenerationParams, saved: Voice | None,
+                ref_path: Path | None) -> None:
+        """What the take was made of, for the manifest of a later export."""
+        timing = result.timing.alignment if result.timing else None
+        self.takes.record(result.audio_path, {
+            "kind": "generation", "text": result.text, "ref_text": result.ref_text,
+            "voice": saved.name if saved else None, "reference_sha256": audio_key(ref_path) if ref_path else None,
+            "settings": {"speed": params.speed, "nfe_step": params.nfe_step, "cfg_strength": params.cfg_strength,
+                         "cross_fade": params.cross_fade, "remove_silence": params.remove_silence},
+            "seed": result.seed, "model": {"config": self.settings.model, "checkpoint": Path(self.settings.ckpt).name},
+            "duration": round(result.duration, 3), "chunks": len(result.chunks),
+            "timing_backend": timing.backend if timing else None,
+            "seconds": {k: round(v, 3) for k, v in result.timings_s.items()}})
+
+    # --- word timings --------------------------------------------------------------------------
     def align(self, audio: str | Path | None, transcript: str, language: str | None = None,
               aligner: str | None = None) -> TimedAudio:
         """Word timings and subtitle files for any recording and its transcript."""
-        if not audio:
-            raise InputError("No audio was given.", "Upload the recording whose words should be timed.")
-        return self._align(self.files.admit(audio), transcript, language, aligner, None)
+        path = self._admit(audio, "No audio was given.", "Upload the recording whose words should be timed.")
+        return self._align(path, transcript, language, aligner, None)
 
     def _align(self, audio: Path, transcript: str, language: str | None, aligner: str | None,
                hints: list[ChunkHint] | None) -> TimedAudio:
@@ -81,9 +141,95 @@ class Studio:
             files = write_all(alignment, self.output_dir / "timings", stem)
         return TimedAudio(Path(audio), alignment, files)
 
+    # --- export --------------------------------------------------------------------------------
+    def export(self, audio: str | Path | None, timings: dict[str, Any] | None = None,
+               audio_format: str = "mp3") -> ExportResult:
+        """The audio (WAV, plus `audio_format` unless that is wav), every timing file and a manifest,
+        to the S3 bucket, or to <data dir>/exports when none is configured."""
+        path = self._admit(audio, "There is nothing to export yet.", "Generate or align something first.")
+        if audio_format not in EXPORT_FORMATS:
+            raise InputError(f"Unknown export format {audio_format!r}.", f"Use one of: {', '.join(EXPORT_FORMATS)}.")
+        alignment = _parse_timings(timings)
+        with _user_facing("Export"), tempfile.TemporaryDirectory(prefix="f5ui-export-") as folder:
+            work = Path(folder)
+            audio_in = read_audio(path, max_seconds=self.settings.max_align_seconds)  # decoding bounded as for /align
+            wav = work / "speech.wav"
+            wav.write_bytes(encode(audio_in.samples, audio_in.sample_rate, "wav"))
+            files = [("speech.wav", wav)]
+            if audio_format != "wav":
+                files.append((f"speech{FORMATS[audio_format].suffix}",
+                              encode_file(wav, audio_format, work / f"speech{FORMATS[audio_format].suffix}")))
+            if alignment is not None:
+                files += [(p.name, p) for p in write_all(alignment, work, "timings").values()]
+            take = self.takes.find(path) or {"kind": "recording"}
+            manifest = {**take, "audio": {"duration": round(audio_in.duration, 3), "sample_rate": audio_in.sample_rate,
+                                          "format": audio_format, "truncated": audio_in.truncated}}
+            if alignment is not None:
+                manifest.update(timing_backend=alignment.backend, words=len(alignment.words),
+                                low_confidence=alignment.low_confidence)
+                manifest.setdefault("text", " ".join(w.word for w in alignment.words))
+            return export_files(self.exports, self.settings.s3_prefix, files, manifest)
+
+    # --- the voice library ----------------------------------------------------------------------
+    def voice_list(self) -> list[Voice]:
+        return self.voices.list()
+
+    def save_voice(self, audio: str | Path | None, ref_text: str, name: str, notes: str = "",
+                   overwrite: bool = False) -> Voice:
+        """Keep the reference (after conversion, clipping and transcription) as a named voice."""
+        path = self._admit(audio, "No reference audio was given.", "Upload or record the voice to save.")
+        ref_text = request_text(ref_text, "The reference text").strip()
+        if not isinstance(overwrite, bool):
+            raise InputError(f"overwrite must be true or false, not {overwrite!r}.", "Send a boolean.")
+        with _user_facing("Saving the voice"), self.model.slot():  # transcription may use the GPU
+            reference, _ = self._prepare(path, ref_text)
+            return self.voices.save(name, reference, request_text(notes, "The notes"), overwrite)
+
+    def rename_voice(self, old: str, new: str) -> Voice:
+        return self.voices.rename(old, new)
+
+    def delete_voice(self, name: str) -> None:
+        self.voices.delete(name)
+
+    def sync_voices(self) -> dict[str, list[str]]:
+        """Push saved voices to `{prefix}/voices/` in the bucket and take in the ones found there."""
+        if self.exports.kind != "s3":
+            raise InputError("Voice sync needs an S3 bucket, and none is configured.",
+                             "Set F5UI_S3_BUCKET (and the AWS credentials) to sync voices.")
+        prefix = self.settings.s3_prefix
+        report: dict[str, list[str]] = {"pushed": [], "imported": [], "skipped": []}
+        try:
+            remote = voice_sync.remote_voice_ids(self.exports, prefix)
+            local = {v.id: v for v in self.voices.list()}
+            for voice_id, voice in local.items():
+                if voice_id not in remote:
+                    voice_sync.push(self.exports, prefix, voice_id, Path(voice.folder))
+                    report["pushed"].append(voice.name)
+            with tempfile.TemporaryDirectory(prefix="f5ui-voices-") as folder:
+                for voice_id in sorted(remote - set(local)):
+                    meta, wav = voice_sync.fetch(self.exports, prefix, voice_id, Path(folder))
+                    adopted = self.voices.adopt(voice_id, meta, wav)
+                    report["imported" if adopted else "skipped"].append(adopted.name if adopted else voice_id)
+        except StoreError as exc:
+            raise UserFacingError(f"Voice sync failed: {exc}.", "Fix the cause and sync again.") from exc
+        log.info("Voice sync: %s", report)
+        return report
+
+
+def _parse_timings(timings: Any) -> AlignmentResult | None:
+    if timings in (None, "", {}):
+        return None
+    try:
+        if not isinstance(timings, dict) or len(timings.get("words", [])) > MAX_TIMING_WORDS:
+            raise ValueError("not a timings object")
+        return AlignmentResult.from_dict(timings)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError("The timings are not in the form /generate and /align return.",
+                         "Pass the timings JSON unchanged, or leave it empty.") from exc
+
 
 @contextmanager
-def _user_facing(action: str):
+def _user_facing(action: str) -> Iterator[None]:
     """Let user-facing errors through; turn anything unexpected into a short message (trace in the log)."""
     try:
         yield

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 mode="${1:-app}"
 
 apt_packages=(ffmpeg)
-[ "$mode" = test ] && apt_packages+=(espeak-ng libespeak-ng1 chromium)
+[ "$mode" = test ] && apt_packages+=(espeak-ng libespeak-ng1 chromium curl)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

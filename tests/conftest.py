@@ -137,3 +137,23 @@ def pytest_collection_modifyitems(items):  # noqa: ANN001, ANN201 - pytest hook
             item.add_marker(pytest.mark.live)
         if "chromium" in item.fixturenames:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def s3_open(tmp_path_factory):
+    """moto's S3 server without authentication: presigned links can be fetched from it."""
+    from tests.s3_server import MotoS3
+
+    server = MotoS3(tmp_path_factory.mktemp("moto-open"), auth=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_auth(tmp_path_factory):
+    """moto's S3 server checking every request's signature and the IAM policies of its users."""
+    from tests.s3_server import MotoS3
+
+    server = MotoS3(tmp_path_factory.mktemp("moto-auth"), auth=True)
+    yield server
+    server.stop()

@@ -26,7 +26,7 @@ SECRET_ID = "f5ui0123456789secretkeyid"
 
 GENERATE_DEFAULTS: dict[str, Any] = {"speed": 1.0, "nfe_step": 8, "cfg_strength": 2.0, "cross_fade": 0.15, "seed": 1,
                                      "randomize_seed": False, "remove_silence": False, "word_timings": True,
-                                     "aligner": "auto"}
+                                     "aligner": "auto", "voice": ""}
 
 
 def generate_inputs(ref: Any, ref_text: str, text: str, **overrides: Any) -> list:
@@ -61,7 +61,7 @@ def diagnostics_for(studio) -> Any:  # noqa: ANN001
 
     if id(studio) not in _DIAGNOSTICS:
         _DIAGNOSTICS[id(studio)] = create_diagnostics(
-            Context(studio.settings, studio.model, studio.aligner, studio.output_dir))
+            Context(studio.settings, studio.model, studio.aligner, studio.output_dir, studio.exports))
     return _DIAGNOSTICS[id(studio)]
 
 
@@ -99,6 +99,21 @@ class BlockImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module):  # noqa: ANN001, ANN201
         raise ImportError(f"{module.__name__} is blocked (simulated broken install)")
+
+
+def s3_studio_for(tiny_env: dict, data: Path, env: dict, monkeypatch, **overrides: str):  # noqa: ANN001, ANN201
+    """A Studio (f5ui.service) configured as an operator would: AWS_* in the environment, F5UI_S3_* settings;
+    it names local files directly, as the CLI does."""
+    from f5ui.config import from_env
+    from f5ui.paths import FileGate
+    from f5ui.service import Studio
+
+    for key, value in env.items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+    settings = from_env({**tiny_env, **{k: v for k, v in env.items() if k.startswith("F5UI_")},
+                         "F5UI_DATA_DIR": str(data), "F5UI_PRELOAD": "0", **overrides})
+    return Studio(settings, files=FileGate(None))
 
 
 # --- a live app ---------------------------------------------------------------------------------

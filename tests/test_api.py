@@ -48,12 +48,16 @@ def test_randomize_seed_reports_the_seed_used(client, ref_clip):
 
 def test_api_page_lists_only_documented_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/generate", "/align", "/diagnostics"}
+    assert set(endpoints) == {"/generate", "/align", "/diagnostics", "/export", "/save_voice", "/voices",
+                              "/rename_voice", "/delete_voice", "/sync_voices"}
     params = [p["parameter_name"] for p in endpoints["/generate"]["parameters"]]
     assert params == ["ref_audio", "ref_text", "gen_text", "speed", "nfe_step", "cfg_strength", "cross_fade",
-                      "seed", "randomize_seed", "remove_silence", "word_timings", "aligner"]
+                      "seed", "randomize_seed", "remove_silence", "word_timings", "aligner", "voice"]
     assert [p["parameter_name"] for p in endpoints["/align"]["parameters"]] == [
         "audio", "transcript", "language", "aligner"]
+    assert [p["parameter_name"] for p in endpoints["/export"]["parameters"]] == ["audio", "timings", "audio_format"]
+    assert [p["parameter_name"] for p in endpoints["/save_voice"]["parameters"]] == [
+        "audio", "ref_text", "name", "overwrite", "notes"]
 
 
 def test_requests_wait_for_a_loading_model_instead_of_failing(tiny_env, tmp_path, ref_clip):

@@ -87,3 +87,73 @@ def test_bad_input_shows_a_clear_error_in_the_browser(chromium, live_app, ref_cl
     toast.wait_for(timeout=30_000)
     assert toast.is_visible()
     page.close()
+
+
+def test_save_a_voice_reload_generate_with_it_and_export(chromium, live_app, ref_clip, tmp_path):
+    """Save the reference as a voice, reload the page (the voice is still there), generate with it,
+    export the take and open an exported file."""
+    ref, ref_text = ref_clip
+    live_app.wait_ready()
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live_app.url, wait_until="networkidle")
+    page.locator("#ref-audio input[type=file]").set_input_files(str(ref))
+    page.locator("#ref-text textarea").fill(ref_text)
+    page.get_by_text("Save this reference as a voice").click()
+    page.locator("#voice-name input").fill("Browser Voice")
+    page.wait_for_timeout(300)
+    page.locator("#save-voice-btn").click()
+    page.get_by_text("Saved the voice 'Browser Voice'").wait_for(timeout=30_000)
+
+    page.reload(wait_until="networkidle")
+    page.locator("#voice-picker input").click()
+    page.get_by_role("option", name="Browser Voice").click()
+    page.locator("#gen-text textarea").fill("A saved voice, picked after a reload.")
+    page.wait_for_timeout(300)
+    page.locator("#generate-btn").click()
+    src = wait_for_audio_source(page, "#out-audio")
+    assert page.request.get(src).ok
+
+    page.get_by_text("Export", exact=True).first.click()
+    page.locator("#gen-export-btn").click()
+    link = page.locator("#gen-export-files a[href$='manifest.json']")
+    link.wait_for(timeout=60_000)
+    with page.expect_download() as download_info:
+        link.click()
+    target = tmp_path / "manifest.json"
+    download_info.value.save_as(target)
+    import json
+
+    manifest = json.loads(target.read_text())
+    assert manifest["voice"] == "Browser Voice" and manifest["text"] == "A saved voice, picked after a reload."
+    assert "Saved on the server" in page.locator("#gen-export-links").inner_text()
+    page.close()
+
+
+def test_exported_links_open_from_the_page(chromium, tiny_env, tmp_path, ref_clip, s3_open):
+    """With a bucket configured, the Export section lists presigned links; opening one gets the file."""
+    from tests.helpers import LiveApp
+
+    app = LiveApp({**tiny_env, **s3_open.env()}, tmp_path / "s3-app")
+    try:
+        app.wait_http()
+        app.wait_ready()
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(app.url, wait_until="networkidle")
+        page.locator("#ref-audio input[type=file]").set_input_files(str(ref_clip[0]))
+        page.locator("#ref-text textarea").fill(ref_clip[1])
+        page.locator("#gen-text textarea").fill("Exported to a bucket.")
+        page.wait_for_timeout(300)
+        page.locator("#generate-btn").click()
+        wait_for_audio_source(page, "#out-audio")
+        page.get_by_text("Export", exact=True).first.click()
+        page.locator("#gen-export-format input").click()
+        page.get_by_role("option", name="wav").click()
+        page.locator("#gen-export-btn").click()
+        link = page.locator("#gen-export-links a", has_text="speech.wav")
+        link.wait_for(timeout=60_000)
+        assert "Exported to s3://f5ui-test/takes/" in page.locator("#gen-export-links").inner_text()
+        answer = page.request.get(link.get_attribute("href"))
+        assert answer.ok and answer.body()[:4] == b"RIFF"
+        page.close()
+    finally:
+        app.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import soundfile as sf
@@ -29,6 +30,31 @@ def test_readme_client_example_runs(live_app, ref_clip, monkeypatch, tmp_path, c
     align_example = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if 'api_name="/align"' in b)
     exec(compile(align_example, "README.md", "exec"), namespace)
     assert capsys.readouterr().out.startswith(namespace["timings"]["backend"] + " ")
+
+
+def python_block(readme: str, marker: str) -> str:
+    return next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if marker in b)
+
+
+def test_readme_voices_export_and_openai_examples_run(live_app, ref_clip, monkeypatch, tmp_path, capsys):
+    """Each block continues where the one before it left off, as a reader would type them."""
+    readme = (ROOT / "README.md").read_text()
+    (tmp_path / "voice.wav").write_bytes(ref_clip[0].read_bytes())
+    monkeypatch.chdir(tmp_path)
+    from gradio_client import Client, handle_file
+
+    namespace: dict = {"client": live_app.client(), "Client": Client, "handle_file": handle_file}
+    for marker in ('api_name="/save_voice"', 'api_name="/export"', "from openai import OpenAI"):
+        code = python_block(readme, marker).replace("http://127.0.0.1:7860", live_app.url)
+        exec(compile(code, "README.md", "exec"), namespace)
+    printed = capsys.readouterr().out
+    assert "Narrator" in printed and "manifest.json (download)" in printed
+    assert sf.info(str(tmp_path / "hello.wav")).duration > 0.5
+    curl = re.search(r"```bash\n(curl .*?)```", readme, re.S).group(1).replace("http://127.0.0.1:7860", live_app.url)
+    subprocess.run(["bash", "-c", curl], check=True, cwd=tmp_path, timeout=120)
+    from pydub import AudioSegment
+
+    assert AudioSegment.from_file(str(tmp_path / "hello.mp3"), format="mp3").duration_seconds > 0.5
 
 
 def test_readme_has_exactly_two_setup_commands():

@@ -10,10 +10,10 @@ from .core import Diagnostics
 
 FAST = (system.python, system.packages, model.f5tts, model.model_config, model.checkpoint, model.vocab,
         model.vocoder, system.ffmpeg, storage.data_dir, storage.hf_cache, alignment.google_credentials,
-        export.boto3_installed)
+        export.boto3_installed, export.s3_config)
 SLOW = (("aligners", (alignment.aligners,)), ("torch", (system.torch_and_gpu,)), ("hub", (network.hub,)),
         ("imports", (alignment.import_probes, export.boto3_imports)), ("whisperx model", (alignment.whisperx_model,)),
-        ("google key", (alignment.google_key,)))
+        ("google key", (alignment.google_key,)), ("s3", (export.s3_access,)))
 LIVE = (model.model_state,)
 
 

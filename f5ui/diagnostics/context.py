@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..engine.model_service import ModelService
+from ..export.stores import Store
 from ..timing.chain import AlignmentChain
 
 
@@ -20,6 +21,7 @@ class Context:
     model: ModelService
     aligner: AlignmentChain
     output_dir: Path
+    exports: Store
 
 
 def version(dist: str) -> str | None:

@@ -1,9 +1,10 @@
-"""Export checks: boto3 for S3 export (installed, then importable)."""
+"""Export checks: boto3 (installed, then importable) and the S3 bucket (configured, then reachable
+with the app's credentials). Endpoint and bucket are shown, keys never."""
 
 from __future__ import annotations
 
 from ..packages import PackageProbe
-from ..schema import OFF, OK, Check
+from ..schema import ERROR, OFF, OK, Check
 from .context import Context, find, version
 
 
@@ -22,3 +23,30 @@ def boto3_imports(ctx: Context) -> list[Check]:
         return [Check("boto3", "export", OFF, f"boto3 is installed but cannot be imported ({problem}).",
                       "Reinstall it: pip install --force-reinstall boto3")]
     return []
+
+
+def s3_config(ctx: Context) -> list[Check]:
+    settings = ctx.settings
+    if not settings.s3_bucket:
+        return [Check("s3", "export", OFF, "No S3 bucket configured: exports are written to <data dir>/exports and "
+                      "offered as downloads.", "Set F5UI_S3_BUCKET (plus AWS credentials, and F5UI_S3_ENDPOINT_URL "
+                      "for MinIO, R2, B2 or RunPod) to export to S3.")]
+    return [Check("s3", "export", OK, f"bucket {settings.s3_bucket!r} at {_endpoint(ctx)}: checking access…")]
+
+
+def s3_access(ctx: Context) -> list[Check]:
+    """Slow: HeadBucket with the app's credentials (bounded by F5UI_S3_TIMEOUT)."""
+    if not ctx.settings.s3_bucket or not find("boto3"):
+        return []
+    where = f"bucket {ctx.settings.s3_bucket!r} at {_endpoint(ctx)}"
+    problem = ctx.exports.check()
+    if problem:
+        return [Check("s3", "export", ERROR, f"{where}: {problem}.",
+                      "Fix the bucket, the endpoint or the credentials; meanwhile exports fail with this reason.")]
+    return [Check("s3", "export", OK, f"{where}: reachable, HeadBucket passed")]
+
+
+def _endpoint(ctx: Context) -> str:
+    settings = ctx.settings
+    region = f", region {settings.s3_region}" if settings.s3_region else ""
+    return f"{settings.s3_endpoint_url or 'AWS S3'}{region}"

@@ -10,13 +10,14 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..errors import ModelUnavailable
+from ..errors import Busy, ModelUnavailable
 from ..hub import is_unreachable
 from ..schema import FAILED, IDLE, LOADING, READY, ModelState, ServiceStatus
 
@@ -139,6 +140,10 @@ class ModelService:
         self.load_count = 0  # how many loads were started; the tests assert it stays 1
         # One generation at a time per model: torch modules are not re-entrant across threads on one GPU.
         self.inference_lock = threading.Lock()
+        # The slots every surface (UI, API, /v1, serverless) shares: F5UI_CONCURRENCY of them, with at most
+        # F5UI_MAX_QUEUE requests waiting, each at most F5UI_MAX_WAIT_SECONDS.
+        self._slots = threading.BoundedSemaphore(max(1, settings.concurrency))
+        self._waiting = 0
 
     # --- state -------------------------------------------------------------
     @property
@@ -203,6 +208,27 @@ class ModelService:
             if self._state == READY and self._loaded is not None:
                 return self._loaded
             raise ModelUnavailable(self._problem, self._fix)
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one of the model's slots for a generation; Busy when the queue or the wait is too long."""
+        with self._lock:
+            if self._waiting >= max(1, self.settings.max_queue):
+                raise Busy(f"The server is busy: {self._waiting} requests are already waiting for the model.",
+                           "Try again in a minute.")
+            self._waiting += 1
+        try:
+            acquired = self._slots.acquire(timeout=max(0.0, self.settings.max_wait_seconds))
+        finally:
+            with self._lock:
+                self._waiting -= 1
+        if not acquired:
+            raise Busy(f"The server is busy: no model slot came free within {self.settings.max_wait_seconds:.0f} s.",
+                       "Try again in a minute, or raise F5UI_CONCURRENCY on a larger GPU.")
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def wait(self, timeout: float | None = None) -> ServiceStatus:
         """Block until the current load finishes (no new load is started)."""

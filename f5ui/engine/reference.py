@@ -64,6 +64,8 @@ class ReferenceCache:
         started = time.perf_counter()
         prepared = self._preprocess(Path(audio_path), ref_text, key)
         self.last_preprocess_seconds = time.perf_counter() - started
+        log.info("Reference prepared (converted, clipped, transcribed as needed) in %.2f s",
+                 self.last_preprocess_seconds)
         with self._lock:
             self.misses += 1
             self._items[key] = prepared

@@ -15,11 +15,10 @@ import numpy as np
 
 from ..audio import read_audio, save_spectrogram_image, write_wav
 from ..errors import InputError
-from ..schema import GenerationParams, Progress, SynthesisResult
+from ..schema import GenerationParams, PreparedReference, Progress, SynthesisResult
 from ..text import request_text
 from .chunking import MAX_REF_TEXT_CHARS, check_reference_text, chunk_spans, plan_chunks
 from .model_service import ModelService
-from .reference import ReferenceCache
 
 log = logging.getLogger(__name__)
 
@@ -82,24 +81,14 @@ class _ChunkProgress:
 
 def synthesize(
     service: ModelService,
-    references: ReferenceCache,
-    ref_audio: str | Path,
-    ref_text: str,
-    gen_text: str,
+    reference: PreparedReference,
+    text: str,
     params: GenerationParams,
     out_dir: Path,
     progress: Progress = lambda fraction, desc: None,
 ) -> SynthesisResult:
-    ref_text = request_text(ref_text, "The reference text").strip()
-    text = validate_request(gen_text, params, service.settings.max_chars, ref_text)
-    if not ref_audio:
-        raise InputError("No reference audio was given.", "Upload or record 3–12 seconds of the voice to clone.")
+    """Speak `text` (already validated by `validate_request`) in the prepared reference's voice."""
     timings: dict[str, float] = {}
-
-    progress(0.0, "Preparing the reference voice")
-    reference = references.prepare(ref_audio, ref_text)
-    timings["reference"] = references.last_preprocess_seconds
-
     ref = read_audio(reference.audio_path)
     check_reference_text(reference.text, ref.duration)
     chunks = plan_chunks(len(ref.samples), ref.sample_rate, reference.text, text, params.speed)
@@ -116,6 +105,7 @@ def synthesize(
     ref_wave, ref_sr = torch.from_numpy(ref.samples).unsqueeze(0), ref.sample_rate
     started = time.perf_counter()
     with service.inference_lock:
+        began = time.time()
         seed_everything(seed)
         wave, sample_rate, spectrogram = next(
             infer_batch_process(
@@ -125,6 +115,7 @@ def synthesize(
                 cfg_strength=params.cfg_strength, speed=params.speed, device=loaded.device,
             )
         )
+        ended = time.time()  # inside the lock: the log shows that generations never overlap
     timings["inference"] = time.perf_counter() - started
     if wave is None or not np.isfinite(wave).all() or len(wave) == 0:
         raise RuntimeError("F5-TTS returned no usable audio (empty or non-finite samples)")
@@ -141,8 +132,8 @@ def synthesize(
 
     duration = sf.info(str(audio_path)).duration
     progress(0.97, "Audio ready")
-    log.info("Generated %.2f s of audio in %d chunk(s), seed %d, %.2f s inference", duration, len(chunks), seed,
-             timings["inference"])
+    log.info("Generated %.2f s of audio in %d chunk(s), seed %d, %.2f s inference (%.3f–%.3f)", duration,
+             len(chunks), seed, timings["inference"], began, ended)
     spans = chunk_spans(len(ref.samples), ref.sample_rate, reference.text, chunks, params.speed, params.cross_fade)
     return SynthesisResult(audio_path, sample_rate, duration, seed, reference.text, spectrogram_path, text, chunks,
                            spans, list(reference.notices), timings)

@@ -6,6 +6,7 @@ import gradio as gr
 
 from ..service import Studio
 from .actions import AUTO, aligner_choice, aligner_choices, shown_as
+from .export_view import build_export
 from .timing_view import build_timing_outputs, render, subtitle_file_list
 
 
@@ -35,6 +36,7 @@ def build_align_tab(studio: Studio) -> None:
             align_btn = gr.Button("Align words", variant="primary", elem_id="align-btn")
         with gr.Column(scale=1):
             backend, karaoke, table, files, raw = build_timing_outputs("align")
+            build_export(studio, "align", audio, raw, api_name=None)  # the same /export as the Generate tab
 
     align_btn.click(
         make_align_handler(studio),

@@ -9,6 +9,7 @@ from ..service import Studio
 from .align_tab import build_align_tab
 from .generate_tab import build_generate_tab
 from .status_panel import build_status_panel
+from .voices import build_voices_tab, refreshed, register_voice_api
 
 
 def build_app(studio: Studio, diagnostics: Diagnostics, delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
@@ -16,10 +17,17 @@ def build_app(studio: Studio, diagnostics: Diagnostics, delete_cache: tuple[int,
     with gr.Blocks(title="f5ui — voice cloning studio", delete_cache=delete_cache) as demo:
         gr.Markdown("# f5ui\nClone a voice from a short reference recording with F5-TTS.", elem_id="header")
         build_status_panel(diagnostics)
+        voice_lists: list = []  # every component that lists saved voices, refreshed together
         with gr.Tabs():
             with gr.Tab("Generate", id="generate"):
-                build_generate_tab(studio)
+                voice_lists.append(build_generate_tab(studio, voice_lists))
             with gr.Tab("Align", id="align"):
                 build_align_tab(studio)
-    demo.queue(default_concurrency_limit=studio.settings.concurrency)
+            with gr.Tab("Voices", id="voices"):
+                voice_lists.extend(build_voices_tab(studio, voice_lists))
+        register_voice_api(studio)
+        # Voices saved by another session (or before a restart) show up when the page loads.
+        gr.on(None, lambda: refreshed(studio, voice_lists), outputs=voice_lists, api_visibility="private",
+              queue=False)
+    demo.queue(default_concurrency_limit=studio.settings.concurrency, max_size=studio.settings.max_queue)
     return demo

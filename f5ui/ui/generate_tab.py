@@ -9,14 +9,16 @@ from ..schema import GenerationParams
 from ..service import Studio
 from . import inputs
 from .actions import AUTO, aligner_choice, aligner_choices, shown_as
+from .export_view import build_export
 from .timing_view import build_timing_outputs, render, subtitle_file_list
+from .voices import NONE, build_save_voice, build_voice_picker
 
 DEFAULTS = GenerationParams()
 
 
 def make_generate_handler(studio: Studio):
     def generate(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,
-                 remove_silence, word_timings=True, aligner=AUTO, progress=gr.Progress()):
+                 remove_silence, word_timings=True, aligner=AUTO, voice=NONE, progress=gr.Progress()):
         random_seed = bool(randomize_seed) or seed is None or seed < 0
         params = GenerationParams(speed=speed, nfe_step=int(nfe_step), cfg_strength=cfg_strength,
                                   cross_fade=cross_fade, seed=None if random_seed else int(seed),
@@ -24,7 +26,8 @@ def make_generate_handler(studio: Studio):
         with shown_as("generate"):
             result = studio.generate(ref_audio, ref_text or "", gen_text or "", params,
                                      progress=lambda fraction, desc: progress(fraction, desc=desc),
-                                     word_timings=bool(word_timings), aligner=aligner_choice(aligner))
+                                     word_timings=bool(word_timings), aligner=aligner_choice(aligner),
+                                     voice=voice or None)
         for notice in result.notices:
             gr.Warning(notice)
         timing = result.timing
@@ -34,17 +37,20 @@ def make_generate_handler(studio: Studio):
     return generate
 
 
-def build_generate_tab(studio: Studio) -> None:
-    """Lay out the tab inside the current Blocks context and wire its events."""
+def build_generate_tab(studio: Studio, voice_lists: list) -> gr.Dropdown:
+    """Lay out the tab inside the current Blocks context and wire its events; returns the voice
+    picker. `voice_lists` holds every component that lists voices (refreshed after saving one)."""
     max_chars = studio.settings.max_chars
     with gr.Row():
         with gr.Column(scale=1):
+            voice = build_voice_picker(studio)
             ref_audio = gr.Audio(label=f"Reference voice (3–12 s of clear speech; files up to "
                                        f"{studio.settings.max_upload_mb:g} MB)", sources=["upload", "microphone"],
                                  type="filepath", elem_id="ref-audio")
             ref_text = gr.Textbox(label="Reference text", lines=2, elem_id="ref-text",
                                   placeholder="The exact words spoken in the reference. Leave empty to transcribe "
                                               "automatically (needs the Whisper model).")
+            build_save_voice(studio, ref_audio, ref_text, voice_lists)
             gen_text = gr.Textbox(label="Text to generate", lines=6, elem_id="gen-text",
                                   placeholder="What the cloned voice should say. Long text is split into chunks.",
                                   info=f"Up to {max_chars} characters.")
@@ -72,14 +78,16 @@ def build_generate_tab(studio: Studio) -> None:
                 used_seed = gr.Number(label="Seed used", precision=0, interactive=False)
                 used_ref_text = gr.Textbox(label="Reference text used", interactive=False)
             backend, karaoke, table, files, raw = build_timing_outputs("gen")
+            build_export(studio, "gen", out_audio, raw, api_name="export")
             spectrogram = gr.Image(label="Spectrogram", type="filepath", interactive=False)
 
     generate_btn.click(
         make_generate_handler(studio),
         inputs=[ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,
-                remove_silence, word_timings, aligner],
+                remove_silence, word_timings, aligner, voice],
         outputs=[out_audio, used_seed, used_ref_text, spectrogram, raw, files],
         api_name="generate",
         concurrency_id="model",  # one queue for everything that runs the model
     ).then(render, inputs=[raw, out_audio], outputs=[karaoke, table, backend], api_visibility="private",
            queue=False)
+    return voice

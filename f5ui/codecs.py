@@ -1,0 +1,73 @@
+"""Audio file formats for downloads, exports and the OpenAI-compatible endpoint: WAV and FLAC
+through soundfile, MP3, Ogg Opus and AAC through pydub (ffmpeg), raw PCM as OpenAI sends it
+(16-bit little-endian mono at the model's 24 kHz)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from .audio import ffmpeg_available
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    suffix: str
+    content_type: str
+    needs_ffmpeg: bool
+
+
+FORMATS: dict[str, Format] = {f.name: f for f in (
+    Format("wav", ".wav", "audio/wav", False),
+    Format("flac", ".flac", "audio/flac", False),
+    Format("mp3", ".mp3", "audio/mpeg", True),
+    Format("opus", ".opus", "audio/ogg", True),  # Ogg Opus, the file OpenAI answers for "opus"
+    Format("aac", ".aac", "audio/aac", True),  # ADTS stream
+    Format("pcm", ".pcm", "audio/pcm", False),
+)}
+# What pydub (ffmpeg) is asked for each compressed format: container, codec, bitrate.
+_FFMPEG = {"mp3": ("mp3", "libmp3lame", "128k"), "opus": ("ogg", "libopus", "64k"), "aac": ("adts", "aac", "128k")}
+
+
+def format_for(name: str) -> Format:
+    known = FORMATS.get((name or "").strip().lower())
+    if known is None:
+        raise InputError(f"Unknown audio format {name!r}.", f"Use one of: {', '.join(FORMATS)}.")
+    if known.needs_ffmpeg and not ffmpeg_available():
+        raise InputError(f"{known.name} needs ffmpeg, which is not installed on the server.",
+                         "Ask for wav or flac, or install ffmpeg (apt-get install ffmpeg).")
+    return known
+
+
+def encode(samples: np.ndarray, sample_rate: int, name: str) -> bytes:
+    """Mono float samples in [-1, 1] as a file of format `name`."""
+    fmt = format_for(name)
+    samples = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
+    if fmt.name == "pcm":
+        return (samples * 32767.0).astype("<i2").tobytes()
+    if fmt.name in ("wav", "flac"):
+        buffer = io.BytesIO()
+        sf.write(buffer, samples, sample_rate, format=fmt.name.upper(), subtype="PCM_16")
+        return buffer.getvalue()
+    from pydub import AudioSegment
+
+    pcm = (samples * 32767.0).astype("<i2").tobytes()
+    segment = AudioSegment(data=pcm, sample_width=2, frame_rate=sample_rate, channels=1)
+    container, codec, bitrate = _FFMPEG[fmt.name]
+    buffer = io.BytesIO()
+    segment.export(buffer, format=container, codec=codec, bitrate=bitrate)
+    return buffer.getvalue()
+
+
+def encode_file(wav_path: str | Path, name: str, out_path: str | Path) -> Path:
+    """The WAV at `wav_path` written as format `name` to `out_path`."""
+    samples, rate = sf.read(str(wav_path), dtype="float32", always_2d=True)
+    out_path = Path(out_path)
+    out_path.write_bytes(encode(samples.mean(axis=1), int(rate), name))
+    return out_path

@@ -1,0 +1,175 @@
+"""The voice library: saved reference voices that survive restarts.
+
+A voice is a folder `<data dir>/voices/<id>/` holding the *preprocessed* reference (converted,
+clipped, transcribed: what F5 reads) and `voice.json` (name, reference text, duration, notes).
+Generating with a saved voice therefore never converts, clips or transcribes again. Folder ids
+are random, names are checked (letters, digits, space, '-', '_'), so no name reaches a path."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..audio import read_audio
+from ..errors import InputError
+from ..schema import PreparedReference
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 64
+MAX_NOTES = 500
+_NAME = re.compile(r"[\w -]")  # letters and digits (any script), "_", space, "-"
+META = "voice.json"
+AUDIO = "reference.wav"
+
+
+def check_name(name: object) -> str:
+    """The voice name, trimmed; InputError saying what is wrong with it."""
+    if not isinstance(name, str) or not name.strip():
+        raise InputError("The voice needs a name.", "Type a name: letters, digits, spaces, '-' or '_'.")
+    name = " ".join(name.split())
+    if len(name) > MAX_NAME:
+        raise InputError(f"The voice name is {len(name)} characters long; the maximum is {MAX_NAME}.",
+                         "Choose a shorter name.")
+    bad = sorted({ch for ch in name if not _NAME.fullmatch(ch)})
+    if bad:
+        raise InputError(f"The voice name contains {''.join(bad)!r}, which names may not.",
+                         "Use letters, digits, spaces, '-' and '_' only.")
+    return name
+
+
+@dataclass
+class Voice:
+    id: str
+    name: str
+    ref_text: str
+    duration: float
+    notes: str = ""
+    created: str = ""
+    folder: str = ""  # where it lives on this server (never sent to clients)
+
+    @property
+    def audio_path(self) -> Path:
+        return Path(self.folder) / AUDIO
+
+    def public(self) -> dict[str, Any]:
+        """What the API and the UI show."""
+        data = asdict(self)
+        data.pop("folder")
+        data["duration"] = round(self.duration, 2)
+        return data
+
+    def reference(self) -> PreparedReference:
+        return PreparedReference(str(self.audio_path), self.ref_text, self.duration, [])
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(partial, path)
+
+
+class VoiceLibrary:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    # --- reading ---------------------------------------------------------------------------
+    def _load(self, folder: Path) -> Voice | None:
+        try:
+            data = json.loads((folder / META).read_text(encoding="utf-8"))
+            voice = Voice(id=folder.name, name=check_name(data["name"]), ref_text=str(data["ref_text"]),
+                          duration=float(data["duration"]), notes=str(data.get("notes", "")),
+                          created=str(data.get("created", "")), folder=str(folder))
+        except (OSError, ValueError, KeyError, TypeError, InputError) as exc:
+            log.warning("Voice folder %s is unreadable and skipped: %s", folder, exc)
+            return None
+        return voice if voice.audio_path.is_file() else None
+
+    def list(self) -> list[Voice]:
+        folders = (f for f in sorted(self.root.iterdir()) if f.is_dir() and not f.name.startswith("."))  # not staged
+        voices = [v for v in (self._load(f) for f in folders) if v]
+        return sorted(voices, key=lambda v: v.name.casefold())
+
+    def find(self, name: str) -> Voice | None:
+        key = " ".join(str(name).split()).casefold()
+        return next((v for v in self.list() if v.name.casefold() == key), None)
+
+    def get(self, name: str) -> Voice:
+        voice = self.find(name) if isinstance(name, str) else None
+        if voice is None:
+            names = ", ".join(v.name for v in self.list()) or "none saved yet"
+            raise InputError(f"There is no saved voice named {str(name)[:MAX_NAME]!r}.",
+                             f"Pick one of the saved voices ({names}), or save this one first.")
+        return voice
+
+    # --- changing --------------------------------------------------------------------------
+    def save(self, name: str, prepared: PreparedReference, notes: str = "", overwrite: bool = False) -> Voice:
+        """Keep a preprocessed reference under `name`. An existing name needs `overwrite`."""
+        name = check_name(name)
+        notes = (notes or "").strip()[:MAX_NOTES]
+        with self._lock:
+            existing = self.find(name)
+            if existing and not overwrite:
+                raise InputError(f"A voice named {existing.name!r} is already saved.",
+                                 "Choose another name, or save with overwrite to replace it.")
+            voice_id = existing.id if existing else uuid.uuid4().hex[:16]
+            folder = self.root / voice_id
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = folder / f".{AUDIO}.partial"
+            shutil.copyfile(prepared.audio_path, partial)
+            os.replace(partial, folder / AUDIO)
+            duration = read_audio(folder / AUDIO).duration
+            created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            _write_json(folder / META, {"name": name, "ref_text": prepared.text, "duration": duration,
+                                        "notes": notes, "created": created})
+        log.info("Saved voice %r (%.1f s)", name, duration)
+        return self.get(name)
+
+    def rename(self, old: str, new: str) -> Voice:
+        new = check_name(new)
+        with self._lock:
+            voice = self.get(old)
+            other = self.find(new)
+            if other and other.id != voice.id:
+                raise InputError(f"A voice named {other.name!r} is already saved.", "Choose another name.")
+            data = json.loads((Path(voice.folder) / META).read_text(encoding="utf-8"))
+            data["name"] = new
+            _write_json(Path(voice.folder) / META, data)
+        return self.get(new)
+
+    def delete(self, name: str) -> None:
+        with self._lock:
+            voice = self.get(name)
+            shutil.rmtree(voice.folder, ignore_errors=True)
+        log.info("Deleted voice %r", voice.name)
+
+    def adopt(self, voice_id: str, meta: Path, audio: Path) -> Voice | None:
+        """Take in a voice from elsewhere (S3 sync): its files, under its id; None when its name is
+        taken here by another voice, or its files are not a voice."""
+        if not re.fullmatch(r"[0-9a-f]{16}", voice_id):
+            return None
+        folder = self.root / voice_id
+        with self._lock:
+            staged = self.root / f".{voice_id}.partial"
+            shutil.rmtree(staged, ignore_errors=True)
+            staged.mkdir()
+            shutil.copyfile(meta, staged / META)
+            shutil.copyfile(audio, staged / AUDIO)
+            incoming = self._load(staged)
+            clash = incoming and self.find(incoming.name)
+            if incoming is None or (clash and clash.id != voice_id) or folder.exists():
+                shutil.rmtree(staged, ignore_errors=True)
+                return None
+            staged.rename(folder)
+        return self._load(folder)

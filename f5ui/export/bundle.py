@@ -1,0 +1,108 @@
+"""One export: every file of a take, then its manifest, under `{prefix}/{yyyy}/{mm}/{dd}/{id}/`.
+
+Nothing half-done: the manifest is written last, only once every file it lists is there. When
+any file fails, the ones already written are removed again and the error names the file and
+why; no manifest ever claims an export that did not complete."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..codecs import FORMATS
+from ..errors import UserFacingError
+from .stores import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+CONTENT_TYPES = {**{f.suffix: f.content_type for f in FORMATS.values()}, ".srt": "application/x-subrip",
+                 ".vtt": "text/vtt", ".json": "application/json", ".csv": "text/csv", ".ass": "text/x-ssa",
+                 ".png": "image/png"}
+
+
+class ExportFailed(UserFacingError):
+    """An export did not complete; nothing of it is left claiming it did."""
+
+
+@dataclass
+class ExportedFile:
+    name: str
+    url: str  # presigned GET link (S3); "" for a local export, whose files are offered as downloads
+    bytes: int
+    content_type: str
+    local_path: str = field(default="", repr=False)  # server side only: never in to_dict()
+
+
+@dataclass
+class ExportResult:
+    kind: str  # "s3" | "local"
+    location: str  # s3://bucket/prefix/... or the local folder
+    files: list[ExportedFile] = field(default_factory=list)  # the manifest last
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        files = [{k: v for k, v in asdict(f).items() if k != "local_path"} for f in self.files]
+        return {"kind": self.kind, "location": self.location, "files": files, "manifest": self.manifest}
+
+
+def content_type(name: str) -> str:
+    return CONTENT_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def export_files(store: Store, prefix: str, files: list[tuple[str, Path]], manifest: dict[str, Any],
+                 now: float | None = None) -> ExportResult:
+    """Upload `files` (name, local path), then the manifest describing them."""
+    stamp = time.gmtime(now)
+    export_id = f"{time.strftime('%H%M%S', stamp)}-{uuid.uuid4().hex}"  # unguessable: local exports are served
+    base = "/".join(part for part in (prefix.strip("/"), time.strftime("%Y/%m/%d", stamp), export_id) if part)
+    done: list[ExportedFile] = []
+    listed: list[dict[str, Any]] = []
+    for name, path in files:
+        kind = content_type(name)
+        try:
+            stored = store.put(f"{base}/{name}", path, kind)
+        except StoreError as exc:
+            _roll_back(store, base, done)
+            raise ExportFailed(f"The export failed at {name}: {exc}. Nothing was left half-exported.",
+                               "Fix the cause and export again.") from exc
+        done.append(ExportedFile(name, stored.url, stored.bytes, kind, stored.local_path))
+        listed.append({"name": name, "bytes": stored.bytes, "sha256": _sha256(path), "content_type": kind})
+    record = {**manifest, "export_id": export_id, "location": store.where(base),
+              "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", stamp), "f5ui_version": __version__, "files": listed}
+    with tempfile.TemporaryDirectory(prefix="f5ui-manifest-") as folder:
+        path = Path(folder) / MANIFEST
+        path.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+        try:
+            stored = store.put(f"{base}/{MANIFEST}", path, content_type(MANIFEST))
+        except StoreError as exc:
+            _roll_back(store, base, done)
+            raise ExportFailed(f"The export failed at {MANIFEST}: {exc}. Nothing was left half-exported.",
+                               "Fix the cause and export again.") from exc
+    done.append(ExportedFile(MANIFEST, stored.url, stored.bytes, content_type(MANIFEST), stored.local_path))
+    log.info("Exported %d file(s) to %s", len(done), store.where(base))
+    return ExportResult(store.kind, store.where(base), done, record)
+
+
+def _roll_back(store: Store, base: str, done: list[ExportedFile]) -> None:
+    for item in done:
+        try:
+            store.delete(f"{base}/{item.name}")
+        except StoreError as exc:  # the store itself is failing: say so in the log, keep the first error
+            log.warning("Could not remove %s/%s after a failed export: %s", base, item.name, exc)

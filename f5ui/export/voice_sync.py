@@ -1,0 +1,37 @@
+"""The voice library mirrored under `{prefix}/voices/<id>/` in the S3 bucket: push the voices saved
+here, fetch the ones saved elsewhere (another pod, another machine). Plain files both ways; the
+library decides what to take in."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .stores import Store
+
+log = logging.getLogger(__name__)
+
+META = "voice.json"
+AUDIO = "reference.wav"
+
+
+def remote_voice_ids(store: Store, prefix: str) -> set[str]:
+    """Ids of the voices in the bucket that have both their files."""
+    base = f"{prefix.strip('/')}/voices/".lstrip("/")
+    files: dict[str, set[str]] = {}
+    for key in store.list(base):
+        voice_id, _, name = key[len(base):].partition("/")
+        files.setdefault(voice_id, set()).add(name)
+    return {voice_id for voice_id, names in files.items() if {META, AUDIO} <= names}
+
+
+def push(store: Store, prefix: str, voice_id: str, folder: Path) -> None:
+    base = f"{prefix.strip('/')}/voices/{voice_id}".lstrip("/")
+    store.put(f"{base}/{AUDIO}", folder / AUDIO, "audio/wav")  # the audio first: a voice.json means complete
+    store.put(f"{base}/{META}", folder / META, "application/json")
+
+
+def fetch(store: Store, prefix: str, voice_id: str, into: Path) -> tuple[Path, Path]:
+    """The voice's (voice.json, reference.wav), downloaded into `into`."""
+    base = f"{prefix.strip('/')}/voices/{voice_id}".lstrip("/")
+    return store.get(f"{base}/{META}", into / voice_id / META), store.get(f"{base}/{AUDIO}", into / voice_id / AUDIO)
