@@ -2,6 +2,7 @@
 
 import argparse
 
+from f5ui import hosting
 from f5ui.config import add_cli_arguments, from_args
 
 
@@ -9,7 +10,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="f5ui: voice-cloning studio on F5-TTS. "
                                      "Every flag also has an environment variable (see README).")
     add_cli_arguments(parser)
-    settings = from_args(parser.parse_args())
+    settings = hosting.apply(from_args(parser.parse_args()))  # data volume and caches, before any library import
     from f5ui.server import serve  # imported after parsing so --help is instant
 
     serve(settings)

@@ -10,6 +10,7 @@ import logging
 import shutil
 import sys
 
+from . import hosting
 from .config import add_cli_arguments, from_args
 from .errors import UserFacingError
 from .logs import configure_logging
@@ -21,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     add_cli_arguments(parser)
     commands = parser.add_subparsers(dest="command", required=True)
     gen = commands.add_parser("generate", help="Clone a voice into a WAV file.")
-    gen.add_argument("--ref", required=True, help="Reference audio file (any format ffmpeg reads).")
+    gen.add_argument("--ref", default=None, help="Reference audio file (any format ffmpeg reads).")
+    gen.add_argument("--voice", default=None, help="A saved voice (instead of --ref and --ref-text).")
     gen.add_argument("--ref-text", default="", help="Words spoken in the reference (empty: transcribe).")
     gen.add_argument("--text", required=True, help="Text to speak.")
     gen.add_argument("--out", required=True, help="Where to write the WAV.")
@@ -32,8 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--seed", type=int, default=None, help="Default: random (printed).")
     gen.add_argument("--remove-silence", action="store_true")
     args = parser.parse_args(argv)
+    if not args.ref and not args.voice:
+        parser.error("give --ref (a reference recording) or --voice (a saved voice)")
 
-    settings = from_args(args)
+    settings = hosting.apply(from_args(args))
     configure_logging(None, logging.WARNING)
     from .paths import FileGate
     from .service import Studio
@@ -42,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     params = GenerationParams(args.speed, args.nfe_step, args.cfg_strength, args.cross_fade, args.seed,
                               args.remove_silence)
     try:
-        result = studio.generate(args.ref, args.ref_text, args.text, params)
+        result = studio.generate(args.ref, args.ref_text, args.text, params, voice=args.voice)
     except UserFacingError as error:
         sys.stderr.write(f"error: {error}\n")
         return 2

@@ -84,8 +84,15 @@ class Settings:
     model_arch: dict = setting("F5UI_MODEL_ARCH", {}, "JSON object overriding fields of the config's architecture, "
                                "for checkpoints of another size.")
     device: str = setting("F5UI_DEVICE", "auto", "auto (cuda → mps → cpu), cuda, cuda:N, mps or cpu.", "--device")
-    data_dir: str = setting("F5UI_DATA_DIR", "./f5ui_data", "Where outputs, caches and logs are written (point it at "
-                            "a network volume on RunPod).", "--data-dir")
+    data_dir: str = setting("F5UI_DATA_DIR", "", "Where outputs, caches, voices and logs are written; empty: "
+                            "<volume>/f5ui on the first writable one of F5UI_VOLUMES, else ./f5ui_data.", "--data-dir")
+    volumes: str = setting("F5UI_VOLUMES", "/runpod-volume,/workspace,/data", "Persistent volumes looked for, in "
+                           "order, when F5UI_DATA_DIR is empty (RunPod serverless, RunPod pods, Hugging Face "
+                           "persistent storage).")
+    storage: str = setting("F5UI_STORAGE", "", "How the data dir was chosen; set at start by f5ui itself (shown "
+                           "in the status panel).")
+    storage_note: str = setting("F5UI_STORAGE_NOTE", "", "A warning about the data dir, set at start by f5ui "
+                                "itself: no persistent volume found, or one not writable.")
     preload: bool = setting("F5UI_PRELOAD", True, "Start loading the model in the background at launch (off: load "
                             "on the first request).")
     max_chars: int = setting("F5UI_MAX_CHARS", 5000, "Longest text to generate, in characters; longer text is "
@@ -131,12 +138,21 @@ class Settings:
                                      "parts (boto3's transfer manager).")
     s3_timeout: float = setting("F5UI_S3_TIMEOUT", 10.0, "Seconds to wait for the S3 endpoint to connect or answer; "
                                 "a request gives up after 2 tries.")
+    predownload: bool = setting("F5UI_PREDOWNLOAD", False, "Container start (scripts/start.sh): fetch the model "
+                                "into the HF cache before launching, with progress in the log.")
+    download_timeout: float = setting("F5UI_DOWNLOAD_TIMEOUT", 1800.0, "Container start: seconds the model fetch "
+                                      "may take before the app starts without it.")
+    worker_stream: bool = setting("F5UI_WORKER_STREAM", False, "Serverless worker: stream each job's audio in "
+                                  "pieces as it is generated (a generator handler), then the result.")
+    fetch_timeout: float = setting("F5UI_FETCH_TIMEOUT", 30.0, "Serverless worker: seconds to download a job's "
+                                   "ref_audio URL.")
     api_key: str = setting("F5UI_API_KEY", "", "When set, the OpenAI-compatible /v1/* API requires "
                            "'Authorization: Bearer <key>'.")
 
     @property
     def data_path(self) -> Path:
-        return Path(self.data_dir).expanduser().resolve()
+        """The data dir; empty F5UI_DATA_DIR means ./f5ui_data until f5ui.hosting.apply() chose a volume."""
+        return Path(self.data_dir or "./f5ui_data").expanduser().resolve()
 
     @property
     def upload_dir(self) -> Path:

@@ -151,6 +151,7 @@ class SynthesisResult:
     notices: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)  # stage → seconds, for benchmarks and logs
     timing: TimedAudio | None = None  # word timings, when requested and possible
+    chunk_seeds: list[int] = field(default_factory=list)  # the seed of each chunk, to reproduce the take
 
 
 # --- diagnostics -----------------------------------------------------------------------------

@@ -79,7 +79,7 @@ def serve(settings: Settings) -> None:
     log_file = configure_logging(studio_log_dir)
     log.info("f5ui starting on http://%s:%d (log file %s)", settings.host, settings.port, log_file)
     # Gradio reads its upload folder from GRADIO_TEMP_DIR when components are built; ours is in the
-    # data dir, so the retention sweep and the request file check know it.
+    # data dir (f5ui.hosting points it there), so the retention sweep and the request file check know it.
     os.environ["GRADIO_TEMP_DIR"] = str(settings.upload_dir)
     # Gradio calls matplotlib.use("agg") around every event; if that runs while the loader thread is
     # half-way through importing pyplot (f5-tts imports it), the event fails. Import it here first (~0.2 s).

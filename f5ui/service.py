@@ -7,10 +7,12 @@ from __future__ import annotations
 import logging
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .audio import read_audio
 from .codecs import FORMATS, encode, encode_file, format_for
@@ -67,9 +69,11 @@ class Studio:
     # --- speech --------------------------------------------------------------------------------
     def generate(self, ref_audio: str | Path | None, ref_text: str, gen_text: str,
                  params: GenerationParams = GenerationParams(), progress: Progress = lambda fraction, desc: None,
-                 word_timings: bool = True, aligner: str | None = None, voice: str | None = None) -> SynthesisResult:
+                 word_timings: bool = True, aligner: str | None = None, voice: str | None = None,
+                 on_audio: Callable[[np.ndarray, int], None] | None = None) -> SynthesisResult:
         """Clone a voice saying `gen_text`: a saved `voice`, else the uploaded reference. With the time of
-        every word unless `word_timings` is off. Raises UserFacingError for anything a user can fix."""
+        every word unless `word_timings` is off; `on_audio` gets each piece of audio as soon as it is
+        final (streaming). Raises UserFacingError for anything a user can fix."""
         ref_text = request_text(ref_text, "The reference text").strip()
         text = validate_request(gen_text, params, self.settings.max_chars, ref_text)
         saved = self.voices.get(voice) if voice else None
@@ -79,7 +83,7 @@ class Studio:
         with _user_facing("Generation"), self.model.slot():
             progress(0.0, "Preparing the reference voice")
             reference, seconds = (saved.reference(), 0.0) if saved else self._prepare(ref_path, ref_text)
-            result = synthesize(self.model, reference, text, params, self.output_dir, progress)
+            result = synthesize(self.model, reference, text, params, self.output_dir, progress, on_audio)
             result.timings_s["reference"] = seconds
         if saved and ref_audio:
             result.notices.append(f"Used the saved voice {saved.name!r}; the uploaded reference was not used.")
@@ -147,9 +151,15 @@ class Studio:
         """The audio (WAV, plus `audio_format` unless that is wav), every timing file and a manifest,
         to the S3 bucket, or to <data dir>/exports when none is configured."""
         path = self._admit(audio, "There is nothing to export yet.", "Generate or align something first.")
+        return self._export(path, _parse_timings(timings), audio_format)
+
+    def export_result(self, result: SynthesisResult, audio_format: str = "mp3") -> ExportResult:
+        """Export a take this studio just made (the serverless worker): no request path involved."""
+        return self._export(Path(result.audio_path), result.timing.alignment if result.timing else None, audio_format)
+
+    def _export(self, path: Path, alignment: AlignmentResult | None, audio_format: str) -> ExportResult:
         if audio_format not in EXPORT_FORMATS:
             raise InputError(f"Unknown export format {audio_format!r}.", f"Use one of: {', '.join(EXPORT_FORMATS)}.")
-        alignment = _parse_timings(timings)
         with _user_facing("Export"), tempfile.TemporaryDirectory(prefix="f5ui-export-") as folder:
             work = Path(folder)
             audio_in = read_audio(path, max_seconds=self.settings.max_align_seconds)  # decoding bounded as for /align

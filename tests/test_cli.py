@@ -33,3 +33,20 @@ def test_cli_reports_bad_input_without_a_traceback(tiny_env, tmp_path, audio_fil
                    "--text", "Hello.", "--out", str(tmp_path / "x.wav"))
     assert done.returncode == 2
     assert "silent" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cli_speaks_with_a_saved_voice(tiny_env, tmp_path, ref_clip):
+    from f5ui.config import from_env
+    from f5ui.paths import FileGate
+    from f5ui.service import Studio
+
+    library = Studio(from_env({**tiny_env, "F5UI_DATA_DIR": str(tmp_path / "data"), "F5UI_PRELOAD": "0"}),
+                     files=FileGate(None))
+    library.save_voice(ref_clip[0], ref_clip[1], "Shell Voice")
+    out = tmp_path / "voice.wav"
+    done = run_cli(tiny_env, tmp_path, "--voice", "Shell Voice", "--text", "A saved voice from the shell.", "--out",
+                   str(out), "--nfe-step", "8")
+    assert done.returncode == 0, done.stderr
+    assert sf.info(str(out)).duration > 0.5
+    missing = run_cli(tiny_env, tmp_path, "--text", "Hi.", "--out", str(out))
+    assert missing.returncode == 2 and "give --ref" in missing.stderr

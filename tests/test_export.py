@@ -187,3 +187,17 @@ def test_export_through_the_api_and_local_downloads(client, ref_clip):
     flac = next(d for d in downloads if d.endswith(".flac"))
     assert abs(sf.info(flac).duration - sf.info(audio).duration) < 0.05
     assert json.loads(Path(next(d for d in downloads if d.endswith("manifest.json"))).read_text())["text"] == TEXT
+
+
+def test_clock_skew_and_unknown_errors_are_explained():
+    """What S3 answers when the server's clock is off (moto cannot fake a clock): the botocore error, as raised."""
+    from botocore.exceptions import ClientError
+
+    from f5ui.export.stores import explain_s3_error
+
+    skew = ClientError({"Error": {"Code": "RequestTimeTooSkewed", "Message": "The difference between the request "
+                                  "time and the current time is too large."},
+                        "ResponseMetadata": {"HTTPStatusCode": 403}}, "PutObject")
+    assert "clock" in explain_s3_error(skew, BUCKET, "") and "NTP" in explain_s3_error(skew, BUCKET, "")
+    other = ClientError({"Error": {"Code": "SlowDown", "Message": "Reduce your request rate."}}, "PutObject")
+    assert explain_s3_error(other, BUCKET, "") == "S3 answered SlowDown: Reduce your request rate."

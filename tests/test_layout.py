@@ -11,10 +11,12 @@ from tests.helpers import ROOT
 
 PACKAGE = ROOT / "f5ui"
 MAX_LINES = 400
-GROUND = {"config", "schema", "errors", "text", "paths", "packages", "hub", "device", "audio", "codecs", "logs"}
+GROUND = {"config", "schema", "errors", "text", "paths", "packages", "hub", "device", "audio", "codecs", "logs",
+          "hosting"}
 ROOMS = {"engine", "timing", "export"}  # siblings: none imports another (nor service ↔ diagnostics)
 LAYER = {**{name: 0 for name in GROUND}, **{name: 1 for name in ROOMS}, "service": 2, "diagnostics": 2,
-         "ui": 3, "server": 4, "request_guard": 4, "retention": 4, "openai_api": 4, "cli": 4}
+         "ui": 3, **{name: 4 for name in ("server", "request_guard", "retention", "openai_api", "serverless",
+                                          "download", "cli")}}
 
 
 def module_name(path: Path) -> str:

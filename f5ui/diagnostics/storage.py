@@ -28,10 +28,16 @@ def data_dir(ctx: Context) -> list[Check]:
                       f"temp dir {outputs.parent}, which is lost on restart ({free}).",
                       "Point F5UI_DATA_DIR at a writable folder (a mounted volume: docker run -v "
                       "f5ui-data:/data, or the RunPod network volume) and restart.")]
+    source = f" ({ctx.settings.storage})" if ctx.settings.storage else ""
+    if ctx.settings.storage_note:
+        note = ctx.settings.storage_note
+        return [Check("data dir", "storage", WARN, f"{note}; the data dir is {data_path}{source} ({free}).",
+                      "Mount a persistent volume (RunPod: a network volume at /runpod-volume or /workspace; Spaces: "
+                      "persistent storage at /data; docker: -v f5ui-data:/data) or set F5UI_DATA_DIR, and restart.")]
     if usage.free < LOW_DISK_BYTES:
-        return [Check("data dir", "storage", WARN, f"{data_path}: only {free}.",
+        return [Check("data dir", "storage", WARN, f"{data_path}{source}: only {free}.",
                       "Free disk space, or point F5UI_DATA_DIR at a larger volume.")]
-    return [Check("data dir", "storage", OK, f"{data_path} writable, {free}")]
+    return [Check("data dir", "storage", OK, f"{data_path}{source} writable, {free}")]
 
 
 def hf_cache(ctx: Context) -> list[Check]:

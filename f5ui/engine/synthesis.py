@@ -1,6 +1,8 @@
-"""Synthesis: validate a request, then run f5-tts's own chunked inference
-(`chunk_text` + `infer_batch_process`, exactly what `infer_process` does) with the
-service's model, a seed, and progress per chunk."""
+"""Synthesis: validate a request, then speak it chunk by chunk with f5-tts's own
+`infer_batch_process` (what `infer_process` runs), each chunk with its own seed, joined with the
+same cross-fade f5-tts applies. Chunk by chunk, so audio can be streamed while later chunks are
+still generating (the joined stream equals the final file), any one chunk can be made again with
+another seed, and every chunk's seed is reported so a take can be reproduced."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +22,7 @@ from ..schema import GenerationParams, PreparedReference, Progress, SynthesisRes
 from ..text import request_text
 from .chunking import MAX_REF_TEXT_CHARS, check_reference_text, chunk_spans, plan_chunks
 from .model_service import ModelService
+from .zerogpu import chunk_duration, gpu_task
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +69,134 @@ def seed_everything(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
 
 
-class _ChunkProgress:
-    """The object f5-tts's `infer_batch_process` expects (`progress.tqdm(iterable)`)."""
+def chunk_seed(seed: int, index: int) -> int:
+    """The seed of chunk `index` of a take seeded `seed` (chunk 0 uses the take's seed itself)."""
+    return (seed + index * 1_000_003) % (MAX_SEED + 1)
 
-    def __init__(self, report: Progress, start: float = 0.1, end: float = 0.95) -> None:
-        self.report, self.start, self.end = report, start, end
 
-    def tqdm(self, iterable: Iterable) -> Iterator:
-        items = list(iterable)
-        for index, item in enumerate(items):
-            self.report(self.start + (self.end - self.start) * index / len(items),
-                        f"Generating chunk {index + 1} of {len(items)}")
-            yield item
+class CrossFader:
+    """Joins chunk waves exactly as f5-tts's `infer_batch_process` does (linear fade over
+    `cross_fade` seconds, shortened to what both sides have), but incrementally: `push` returns the
+    samples that are final already and keeps back the tail the next chunk will fade into."""
+
+    def __init__(self, cross_fade_samples: int) -> None:
+        self.samples = max(0, int(cross_fade_samples))
+        self.pending = np.zeros(0, dtype=np.float64)
+        self.total = 0
+
+    def push(self, wave: np.ndarray) -> np.ndarray:
+        wave = np.asarray(wave)
+        if self.total == 0:
+            joined = wave
+        else:
+            overlap = min(self.samples, self.total, len(wave))
+            if overlap <= 0:
+                joined = np.concatenate([self.pending, wave])
+            else:
+                fade_out, fade_in = np.linspace(1, 0, overlap), np.linspace(0, 1, overlap)
+                faded = self.pending[-overlap:] * fade_out + wave[:overlap] * fade_in
+                joined = np.concatenate([self.pending[:-overlap], faded, wave[overlap:]])
+            self.total -= overlap
+        self.total += len(wave)
+        keep = min(self.samples, self.total)
+        self.pending = joined[len(joined) - keep:]
+        return joined[: len(joined) - keep]
+
+    def finish(self) -> np.ndarray:
+        rest, self.pending = self.pending, np.zeros(0, dtype=np.float64)
+        return rest
+
+
+@dataclass
+class Plan:
+    """What a take will be made of, known before the model runs."""
+
+    reference: PreparedReference
+    ref_samples: np.ndarray  # float32 mono
+    ref_rate: int
+    text: str
+    chunks: list[str]
+    seed: int
+    params: GenerationParams
+    waves: list[np.ndarray] = field(default_factory=list)  # filled as chunks are generated
+    mels: list[np.ndarray] = field(default_factory=list)
+
+    @property
+    def seeds(self) -> list[int]:
+        return [chunk_seed(self.seed, i) for i in range(len(self.chunks))]
+
+
+def plan(reference: PreparedReference, text: str, params: GenerationParams) -> Plan:
+    """Check the reference against its text and split `text` (validated) into chunks that fit."""
+    ref = read_audio(reference.audio_path)
+    check_reference_text(reference.text, ref.duration)
+    chunks = plan_chunks(len(ref.samples), ref.sample_rate, reference.text, text, params.speed)
+    seed = params.seed if params.seed is not None else random.randint(0, MAX_SEED)
+    return Plan(reference, ref.samples, ref.sample_rate, text, chunks, seed, params)
+
+
+def generate_chunk(loaded, take: Plan, index: int, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """Chunk `index` of the plan as (wave, mel spectrogram): f5-tts's inference on that chunk alone,
+    seeded with its chunk seed (or `seed`). The caller holds the model's inference lock."""
+    import torch
+    from f5_tts.infer.utils_infer import infer_batch_process
+
+    params = take.params
+    seed_everything(take.seeds[index] if seed is None else seed)
+    ref_wave = torch.from_numpy(take.ref_samples).unsqueeze(0)
+    wave, _rate, mel = next(infer_batch_process(
+        (ref_wave, take.ref_rate), take.reference.text, [take.chunks[index]], loaded.model, loaded.vocoder,
+        mel_spec_type="vocos", progress=None, cross_fade_duration=params.cross_fade, nfe_step=params.nfe_step,
+        cfg_strength=params.cfg_strength, speed=params.speed, device=loaded.device))
+    if wave is None or len(wave) == 0 or not np.isfinite(wave).all():
+        raise RuntimeError(f"F5-TTS returned no usable audio for chunk {index + 1} (empty or non-finite samples)")
+    return wave, mel
+
+
+# ZeroGPU runs the decorated function on a GPU it lends for `duration` seconds: the model service is
+# found by key, not passed, so nothing large crosses into the GPU process.
+_SERVICES: dict[int, ModelService] = {}
+
+
+@gpu_task(duration=lambda key, take, index: chunk_duration(take.chunks[index], take.params.nfe_step))
+def _chunk_on_gpu(key: int, take: Plan, index: int) -> tuple[np.ndarray, np.ndarray]:
+    service = _SERVICES[key]
+    return generate_chunk(service.get(), take, index)
+
+
+def stream(service: ModelService, take: Plan, progress: Progress = lambda fraction, desc: None,
+           timings: dict[str, float] | None = None) -> Iterator[tuple[np.ndarray, int]]:
+    """The take's audio as it is generated: (samples, sample rate) pieces that, joined, are the
+    final audio. After the last piece, `take.waves` and `take.mels` hold every chunk."""
+    from f5_tts.infer.utils_infer import target_sample_rate
+
+    timings = {} if timings is None else timings
+    progress(0.05, "Waiting for the model")
+    started = time.perf_counter()
+    service.get(on_wait=lambda detail: progress(0.05, detail))  # waits for the load
+    timings["model_wait"] = time.perf_counter() - started
+    fader = CrossFader(int(take.params.cross_fade * target_sample_rate))
+    take.waves, take.mels = [], []
+    inference = 0.0
+    for index in range(len(take.chunks)):
+        progress(0.1 + 0.85 * index / len(take.chunks), f"Generating chunk {index + 1} of {len(take.chunks)}")
+        with service.inference_lock:
+            began, started = time.time(), time.perf_counter()
+            _SERVICES[id(service)] = service
+            wave, mel = _chunk_on_gpu(id(service), take, index)
+            inference += time.perf_counter() - started
+            ended = time.time()  # inside the lock: the log shows that generations never overlap
+        log.info("Chunk %d/%d, seed %d: %.2f s inference (%.3f–%.3f)", index + 1, len(take.chunks),
+                 take.seeds[index], ended - began, began, ended)
+        take.waves.append(wave)
+        take.mels.append(mel)
+        ready = fader.push(wave)
+        if len(ready):
+            yield ready, target_sample_rate
+    rest = fader.finish()
+    if len(rest):
+        yield rest, target_sample_rate
+    timings["inference"] = inference
 
 
 def synthesize(
@@ -86,54 +206,41 @@ def synthesize(
     params: GenerationParams,
     out_dir: Path,
     progress: Progress = lambda fraction, desc: None,
+    on_audio: Callable[[np.ndarray, int], None] | None = None,
 ) -> SynthesisResult:
-    """Speak `text` (already validated by `validate_request`) in the prepared reference's voice."""
+    """Speak `text` (already validated by `validate_request`) in the prepared reference's voice;
+    `on_audio` is called with each (samples, rate) piece as soon as it is final."""
+    take = plan(reference, text, params)
     timings: dict[str, float] = {}
-    ref = read_audio(reference.audio_path)
-    check_reference_text(reference.text, ref.duration)
-    chunks = plan_chunks(len(ref.samples), ref.sample_rate, reference.text, text, params.speed)
+    pieces = []
+    for piece, rate in stream(service, take, progress, timings):
+        pieces.append(piece)
+        if on_audio is not None:
+            on_audio(piece, rate)
+    return finish(take, np.concatenate(pieces), out_dir, timings, progress)
 
-    progress(0.05, "Waiting for the model")
-    started = time.perf_counter()
-    loaded = service.get(on_wait=lambda detail: progress(0.05, detail))
-    timings["model_wait"] = time.perf_counter() - started
 
-    import torch
-    from f5_tts.infer.utils_infer import infer_batch_process, remove_silence_for_generated_wav
-
-    seed = params.seed if params.seed is not None else random.randint(0, MAX_SEED)
-    ref_wave, ref_sr = torch.from_numpy(ref.samples).unsqueeze(0), ref.sample_rate
-    started = time.perf_counter()
-    with service.inference_lock:
-        began = time.time()
-        seed_everything(seed)
-        wave, sample_rate, spectrogram = next(
-            infer_batch_process(
-                (ref_wave, ref_sr), reference.text, chunks, loaded.model, loaded.vocoder,
-                mel_spec_type="vocos", progress=_ChunkProgress(progress),
-                cross_fade_duration=params.cross_fade, nfe_step=params.nfe_step,
-                cfg_strength=params.cfg_strength, speed=params.speed, device=loaded.device,
-            )
-        )
-        ended = time.time()  # inside the lock: the log shows that generations never overlap
-    timings["inference"] = time.perf_counter() - started
-    if wave is None or not np.isfinite(wave).all() or len(wave) == 0:
-        raise RuntimeError("F5-TTS returned no usable audio (empty or non-finite samples)")
+def finish(take: Plan, wave: np.ndarray, out_dir: Path, timings: dict[str, float],
+           progress: Progress = lambda fraction, desc: None) -> SynthesisResult:
+    """Write the joined audio and its spectrogram; the result with every chunk's place and seed."""
+    from f5_tts.infer.utils_infer import remove_silence_for_generated_wav, target_sample_rate
 
     progress(0.96, "Writing audio")
     # Anyone who knows a file's name can fetch it, so the name carries 128 random bits.
-    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{seed}-{uuid.uuid4().hex}"
-    audio_path = write_wav(out_dir / f"{stem}.wav", wave, sample_rate)
-    if params.remove_silence:
+    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{take.seed}-{uuid.uuid4().hex}"
+    audio_path = write_wav(out_dir / f"{stem}.wav", wave, target_sample_rate)
+    if take.params.remove_silence:
         remove_silence_for_generated_wav(str(audio_path))
-    spectrogram_path = save_spectrogram_image(spectrogram, out_dir / f"{stem}.png")
+    spectrogram_path = save_spectrogram_image(np.concatenate(take.mels, axis=1), out_dir / f"{stem}.png")
 
     import soundfile as sf
 
     duration = sf.info(str(audio_path)).duration
     progress(0.97, "Audio ready")
-    log.info("Generated %.2f s of audio in %d chunk(s), seed %d, %.2f s inference (%.3f–%.3f)", duration,
-             len(chunks), seed, timings["inference"], began, ended)
-    spans = chunk_spans(len(ref.samples), ref.sample_rate, reference.text, chunks, params.speed, params.cross_fade)
-    return SynthesisResult(audio_path, sample_rate, duration, seed, reference.text, spectrogram_path, text, chunks,
-                           spans, list(reference.notices), timings)
+    log.info("Generated %.2f s of audio in %d chunk(s), seed %d, %.2f s inference", duration, len(take.chunks),
+             take.seed, timings.get("inference", 0.0))
+    spans = chunk_spans(len(take.ref_samples), take.ref_rate, take.reference.text, take.chunks, take.params.speed,
+                        take.params.cross_fade)
+    return SynthesisResult(audio_path, target_sample_rate, duration, take.seed, take.reference.text,
+                           spectrogram_path, take.text, take.chunks, spans, list(take.reference.notices), timings,
+                           chunk_seeds=take.seeds)

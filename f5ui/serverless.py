@@ -1,0 +1,273 @@
+"""The RunPod serverless worker: `python -m f5ui.serverless`, on the `runpod` SDK.
+
+One process loads the model once and serves jobs with the same Studio functions the UI calls.
+Job input (every field but `text` optional):
+
+    {"text": "...", "voice": "saved voice" | null, "ref_audio": "https://..." | "data:audio/wav;base64,...",
+     "ref_text": "...", "speed": 1.0, "nfe_step": 32, "cfg_strength": 2.0, "cross_fade": 0.15, "seed": 42,
+     "remove_silence": false, "word_timings": true, "aligner": "auto", "export": false, "audio_format": "mp3"}
+
+Output: {"audio_base64" (WAV) | "links" (when exporting), "seed", "chunk_seeds", "duration", "timings",
+"notices"}; a bad input gives {"error": '{"error_type", "error_message", "fix", "field"}'} (RunPod takes
+the error as a string: this one is JSON), never a traceback. With
+F5UI_WORKER_STREAM=1 the handler is a generator: one {"chunk", "audio_base64"} per piece of audio as
+it is generated, then the result. The start-up diagnostics and the model load are the worker's
+fitness check: a worker that cannot serve exits at start, with the reason in its log."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import logging
+import os
+import re
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from . import hosting
+from .config import Settings, from_env
+from .errors import UserFacingError
+from .logs import configure_logging
+from .schema import ERROR, READY, GenerationParams
+from .service import Studio
+from .text import request_text
+
+log = logging.getLogger(__name__)
+
+FIELDS: dict[str, tuple[type, ...]] = {
+    "text": (str,), "voice": (str, type(None)), "ref_audio": (str, type(None)), "ref_text": (str, type(None)),
+    "speed": (int, float), "nfe_step": (int,), "cfg_strength": (int, float), "cross_fade": (int, float),
+    "seed": (int, type(None)), "remove_silence": (bool,), "word_timings": (bool,), "aligner": (str,),
+    "export": (bool,), "audio_format": (str,),
+}
+MODEL_LOAD_TIMEOUT = 900.0  # seconds the fitness check waits for the model (a first download included)
+_DATA_URI = re.compile(r"data:(audio/[\w.+-]+)?(;[\w=-]+)*;base64,", re.I)
+_SUFFIX = {"audio/wav": ".wav", "audio/x-wav": ".wav", "audio/mpeg": ".mp3", "audio/mp3": ".mp3",
+           "audio/flac": ".flac", "audio/ogg": ".ogg", "audio/webm": ".webm", "audio/mp4": ".m4a"}
+
+
+class JobError(Exception):
+    def __init__(self, message: str, fix: str = "", field: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.fix, self.field = message, fix, field
+
+    def output(self) -> dict[str, Any]:
+        """RunPod takes a job's error as a string: a JSON object, in the keys RunPod's own errors use
+        (error_type, error_message), plus what to do and which field; never a traceback."""
+        return {"error": json.dumps({"error_type": "InvalidInput" if self.field else "JobFailed",
+                                     "error_message": self.message, "fix": self.fix, "field": self.field})}
+
+
+def parse_input(job: Any) -> dict[str, Any]:
+    """The job's input, every field type-checked; JobError naming the field otherwise."""
+    data = job.get("input") if isinstance(job, dict) else None
+    if not isinstance(data, dict):
+        raise JobError("The job has no input object.", 'Send {"input": {"text": "...", ...}}.')
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise JobError(f"Unknown input field(s): {', '.join(unknown)}.", f"Known fields: {', '.join(FIELDS)}.",
+                       unknown[0])
+    for name, value in data.items():
+        kinds = FIELDS[name]
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            wanted = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+            raise JobError(f"'{name}' must be {wanted}, not {type(value).__name__}.", "Fix the field's type.", name)
+    if not isinstance(data.get("text"), str) or not data["text"].strip():
+        raise JobError("'text' is missing or empty.", "Send the text to speak.", "text")
+    if not data.get("voice") and not data.get("ref_audio"):
+        raise JobError("Neither 'voice' nor 'ref_audio' was given.",
+                       "Name a saved voice, or send ref_audio (an https URL or a data: URI) with ref_text.", "voice")
+    return data
+
+
+def fetch_reference(source: str, folder: Path, max_bytes: int, timeout: float) -> Path:
+    """The reference audio of a job, saved in the upload folder: an https URL or a base64 data: URI."""
+    folder.mkdir(parents=True, exist_ok=True)
+    match = _DATA_URI.match(source)
+    if match:
+        try:
+            raw = base64.b64decode(source[match.end():], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise JobError("'ref_audio' is a data: URI whose base64 does not decode.", "Encode the file again.",
+                           "ref_audio") from exc
+        suffix = _SUFFIX.get((match.group(1) or "").lower(), ".wav")
+    elif source.lower().startswith("https://"):
+        raw, suffix = _download(source, max_bytes, timeout)
+    else:
+        raise JobError("'ref_audio' must be an https:// URL or a data: URI.",
+                       "Upload the file somewhere reachable over https, or inline it as base64.", "ref_audio")
+    if len(raw) > max_bytes:
+        raise JobError(f"'ref_audio' is larger than {max_bytes / 2**20:.0f} MB.", "Send a shorter clip.", "ref_audio")
+    path = folder / f"{uuid.uuid4().hex}{suffix}"
+    path.write_bytes(raw)
+    return path
+
+
+def _download(url: str, max_bytes: int, timeout: float) -> tuple[bytes, str]:
+    import requests
+
+    try:
+        with requests.get(url, stream=True, timeout=timeout) as answer:
+            if answer.status_code != 200:
+                raise JobError(f"'ref_audio' could not be downloaded (HTTP {answer.status_code}).",
+                               "Check that the URL is public or presigned and not expired.", "ref_audio")
+            body = bytearray()
+            for block in answer.iter_content(1 << 16):
+                body += block
+                if len(body) > max_bytes:
+                    raise JobError(f"'ref_audio' is larger than {max_bytes / 2**20:.0f} MB.", "Send a shorter clip.",
+                                   "ref_audio")
+            kind = answer.headers.get("content-type", "").split(";")[0].strip().lower()
+    except requests.RequestException as exc:
+        raise JobError(f"'ref_audio' could not be downloaded ({type(exc).__name__}).", "Check the URL.",
+                       "ref_audio") from exc
+    suffix = _SUFFIX.get(kind) or (Path(url.split("?", 1)[0]).suffix.lower()[:6] or ".wav")
+    return bytes(body), suffix
+
+
+def _wav_base64(samples: np.ndarray, rate: int) -> str:
+    buffer = io.BytesIO()
+    sf.write(buffer, np.asarray(samples, dtype=np.float32), rate, format="WAV", subtype="PCM_16")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+class Worker:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.studio = Studio(settings)  # requests may name uploads only: fetched references go there
+        self.jobs_dir = settings.upload_dir / "jobs"
+
+    # --- the fitness check ---------------------------------------------------------------------
+    def fitness(self) -> None:
+        """Raise (and so stop the worker at start) when it could not serve a single job."""
+        from .diagnostics import Context, create_diagnostics
+
+        studio = self.studio
+        diagnostics = create_diagnostics(Context(self.settings, studio.model, studio.aligner, studio.output_dir,
+                                                 studio.exports))
+        fatal = [c for c in diagnostics.run_fast() if c.status == ERROR and c.group == "model"]
+        if fatal:
+            raise RuntimeError("; ".join(f"{c.name}: {c.detail} Fix: {c.fix}" for c in fatal))
+        studio.model.ensure_loading()
+        status = studio.model.wait(MODEL_LOAD_TIMEOUT)
+        if status.state != READY:
+            raise RuntimeError(f"the model is not ready: {status.detail} {status.fix}".strip())
+        log.info("Fitness check passed: %s", status.detail)
+
+    # --- jobs ----------------------------------------------------------------------------------
+    def _request(self, job: Any) -> tuple[dict[str, Any], Path | None, GenerationParams]:
+        data = parse_input(job)
+        ref = None
+        if data.get("ref_audio") and not data.get("voice"):
+            ref = fetch_reference(data["ref_audio"], self.jobs_dir, int(self.settings.max_upload_mb * 2**20),
+                                  self.settings.fetch_timeout)
+        seed = data.get("seed")
+        params = GenerationParams(speed=float(data.get("speed", 1.0)), nfe_step=int(data.get("nfe_step", 32)),
+                                  cfg_strength=float(data.get("cfg_strength", 2.0)),
+                                  cross_fade=float(data.get("cross_fade", 0.15)),
+                                  seed=None if seed is None or seed < 0 else seed,
+                                  remove_silence=bool(data.get("remove_silence", False)))
+        return data, ref, params
+
+    def _generate(self, data: dict[str, Any], ref: Path | None, params: GenerationParams, on_audio=None):  # noqa: ANN001, ANN202
+        aligner = data.get("aligner", "auto")
+        return self.studio.generate(ref, request_text(data.get("ref_text"), "ref_text"), data["text"], params,
+                                    word_timings=bool(data.get("word_timings", True)),
+                                    aligner=None if aligner in ("", "auto") else aligner,
+                                    voice=data.get("voice") or None, on_audio=on_audio)
+
+    def _output(self, data: dict[str, Any], result) -> dict[str, Any]:  # noqa: ANN001
+        timing = result.timing.alignment.to_dict() if result.timing else None
+        out: dict[str, Any] = {"seed": result.seed, "chunk_seeds": result.chunk_seeds,
+                               "duration": round(result.duration, 3), "timings": timing, "notices": result.notices}
+        if data.get("export"):
+            exported = self.studio.export_result(result, data.get("audio_format", "mp3"))
+            out.update(location=exported.location, links=[{"name": f.name, "url": f.url} for f in exported.files])
+        else:
+            out["audio_base64"] = base64.b64encode(Path(result.audio_path).read_bytes()).decode()
+        return out
+
+    def handle(self, job: Any) -> dict[str, Any]:
+        try:
+            data, ref, params = self._request(job)
+            try:
+                return self._output(data, self._generate(data, ref, params))
+            finally:
+                if ref is not None:
+                    ref.unlink(missing_ok=True)
+        except JobError as error:
+            return error.output()
+        except UserFacingError as error:
+            return JobError(error.problem, error.fix).output()
+        except Exception as exc:  # never a traceback to the caller; the log has it
+            log.exception("Job failed")
+            return JobError(f"The job failed: {type(exc).__name__}.", "See the worker's log.").output()
+
+    def handle_stream(self, job: Any) -> Iterator[dict[str, Any]]:
+        """Pieces of audio while the take is generated, then the result (as `handle`'s)."""
+        import queue
+        import threading
+
+        try:
+            data, ref, params = self._request(job)
+        except (JobError, UserFacingError) as error:
+            yield error.output() if isinstance(error, JobError) else JobError(error.problem, error.fix).output()
+            return
+        pieces: queue.Queue = queue.Queue()
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = self._generate(data, ref, params, lambda s, r: pieces.put((s, r)))
+            except Exception as exc:
+                outcome["error"] = exc
+            finally:
+                pieces.put(None)
+
+        threading.Thread(target=run, name="f5ui-job", daemon=True).start()
+        index = 0
+        while (item := pieces.get()) is not None:
+            yield {"chunk": index, "sample_rate": item[1], "audio_base64": _wav_base64(*item)}
+            index += 1
+        if ref is not None:
+            ref.unlink(missing_ok=True)
+        error = outcome.get("error")
+        if isinstance(error, UserFacingError):
+            yield JobError(error.problem, error.fix).output()
+        elif error is not None:
+            log.error("Job failed", exc_info=error)
+            yield JobError(f"The job failed: {type(error).__name__}.", "See the worker's log.").output()
+        else:
+            yield {"done": True, **self._output(data, outcome["result"])}
+
+
+def main() -> None:
+    import runpod
+
+    os.environ.setdefault("RUNPOD_DEBUG_LEVEL", "INFO")  # DEBUG would print every job's audio into the log
+    settings = hosting.apply(from_env())  # the network volume and the caches on it
+    configure_logging(settings.writable_dir("logs"))
+    worker = Worker(settings)
+    handler = worker.handle_stream if settings.worker_stream else worker.handle
+    on_runpod = os.environ.get("RUNPOD_WEBHOOK_GET_JOB") is not None
+    if on_runpod:
+        runpod.serverless.register_fitness_check(worker.fitness)  # the SDK runs it before taking jobs
+    else:  # the SDK's local modes skip fitness checks: run it here, so a broken worker fails the same way
+        try:
+            worker.fitness()
+        except Exception as exc:
+            log.error("Fitness check failed, the worker cannot serve: %s", exc)
+            sys.exit(1)
+    runpod.serverless.start({"handler": handler, "return_aggregate_stream": True})
+
+
+if __name__ == "__main__":
+    main()
