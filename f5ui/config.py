@@ -117,6 +117,18 @@ class Settings:
     google_endpoint: str = setting("F5UI_GOOGLE_ENDPOINT", "", "Speech-to-Text endpoint host:port; empty uses "
                                    "Google's. Prefix insecure:// for a plaintext gRPC server (local test servers), "
                                    "which needs no credentials.")
+    check: bool = setting("F5UI_CHECK", True, "Check every take: which words were spoken, missing, repeated or "
+                          "garbled, speaker similarity and loudness (the quality report).")
+    max_takes: int = setting("F5UI_MAX_TAKES", 0, "Takes of a chunk the check flags, at most, before the best is "
+                             "kept; 0: 3 on a GPU, 1 on the CPU (1 turns regeneration off).", "--max-takes")
+    check_asr: str = setting("F5UI_CHECK_ASR", "", "faster-whisper model for the check to also flag words said as "
+                             "other words: a size (large-v3-turbo, fetched once into the data dir) or a local "
+                             "CTranslate2 folder; empty: off.")
+    similarity_model: str = setting("F5UI_SIMILARITY_MODEL", "", "Speaker-verification model for the similarity "
+                                    "figure: a transformers x-vector model (microsoft/wavlm-base-plus-sv) or its "
+                                    "folder; empty, or one that cannot load: resemblyzer.")
+    loudness_target: float = setting("F5UI_LOUDNESS_TARGET", -16.0, "Integrated loudness (LUFS) a take is "
+                                     "normalized to when asked.")
     max_align_seconds: float = setting("F5UI_MAX_ALIGN_SECONDS", 600.0, "Longest audio accepted for word alignment, "
                                        "in seconds; longer audio is refused with a message.")
     max_upload_mb: float = setting("F5UI_MAX_UPLOAD_MB", 50.0, "Largest file a request may upload, in MB; larger "

@@ -25,6 +25,8 @@ class GenerationParams:
     cross_fade: float = 0.15
     seed: int | None = None  # None: pick a random seed and report it
     remove_silence: bool = False
+    max_takes: int = 0  # takes of a flagged chunk at most; 0: the server's default (F5UI_MAX_TAKES)
+    normalize_loudness: bool = False  # to F5UI_LOUDNESS_TARGET
 
 
 # --- the model service -----------------------------------------------------------------------
@@ -128,6 +130,99 @@ class AlignmentResult:
         )
 
 
+WordStatus = Literal["spoken", "missing", "repeated", "garbled"]
+
+
+@dataclass
+class WordVerdict:
+    """What a take did with one word of its script."""
+
+    word: str  # as written in the script
+    status: WordStatus
+    start: float  # where it was said (for "missing": where it should have been), seconds
+    end: float
+    repeats: int = 0  # extra times it was said
+    checked: bool = True  # False: the checker could not judge it (not in its dictionary)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"word": self.word, "status": self.status, "start": _f(self.start), "end": _f(self.end),
+                "repeats": self.repeats, "checked": self.checked}
+
+
+@dataclass
+class TakeVerdict:
+    """The check of one take of a chunk (or of any audio against its script)."""
+
+    words: list[WordVerdict] = field(default_factory=list)
+    similarity: float | None = None  # cosine of speaker embeddings, take vs reference
+    checked: bool = True  # False: no word check ran (its reason is in the report's notes)
+
+    def flagged(self, status: WordStatus) -> list[str]:
+        return [w.word for w in self.words if w.status == status]
+
+    @property
+    def ok(self) -> bool:
+        return all(w.status == "spoken" for w in self.words)
+
+    @property
+    def score(self) -> tuple[int, int, float]:
+        """Lower is better: missing words first, then repeated or garbled ones, then (higher) similarity."""
+        missing = len(self.flagged("missing"))
+        other = len(self.flagged("repeated")) + len(self.flagged("garbled"))
+        return missing, other, -(self.similarity if self.similarity is not None else 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"missing": self.flagged("missing"), "repeated": self.flagged("repeated"),
+                "garbled": self.flagged("garbled"), "similarity": self.similarity, "checked": self.checked}
+
+
+@dataclass
+class ChunkTake:
+    seed: int
+    verdict: TakeVerdict | None  # None: nothing checked it
+
+
+@dataclass
+class ChunkReport:
+    """Every take tried for one chunk, and which one was kept (the best by TakeVerdict.score)."""
+
+    index: int
+    text: str
+    takes: list[ChunkTake]
+    chosen: int  # index into takes
+
+    @property
+    def kept(self) -> ChunkTake:
+        return self.takes[self.chosen]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "text": self.text, "chosen": self.chosen,
+                "takes": [{"seed": t.seed, **(t.verdict.to_dict() if t.verdict else {"checked": False})}
+                          for t in self.takes]}
+
+
+@dataclass
+class QualityReport:
+    """How a take came out: every word's verdict (with times in the take), word accuracy, speaker
+    similarity to the reference, loudness, and per chunk the takes tried."""
+
+    words: list[WordVerdict] = field(default_factory=list)
+    word_accuracy: float | None = None  # share of checked words spoken once and clearly
+    similarity: float | None = None
+    loudness: dict[str, Any] = field(default_factory=dict)
+    chunks: list[ChunkReport] = field(default_factory=list)
+    method: str = ""  # how the words were checked
+    notes: list[str] = field(default_factory=list)  # what could not be checked, and why
+
+    def flagged(self) -> list[WordVerdict]:
+        return [w for w in self.words if w.status != "spoken"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"word_accuracy": self.word_accuracy, "similarity": self.similarity, "loudness": self.loudness,
+                "flagged": [w.to_dict() for w in self.flagged()], "words": [w.to_dict() for w in self.words],
+                "chunks": [c.to_dict() for c in self.chunks], "method": self.method, "notes": self.notes}
+
+
 @dataclass
 class TimedAudio:
     """Word timings of one audio file and the subtitle files written from them."""
@@ -152,6 +247,8 @@ class SynthesisResult:
     timings_s: dict[str, float] = field(default_factory=dict)  # stage → seconds, for benchmarks and logs
     timing: TimedAudio | None = None  # word timings, when requested and possible
     chunk_seeds: list[int] = field(default_factory=list)  # the seed of each chunk, to reproduce the take
+    chunk_reports: list[ChunkReport] = field(default_factory=list)  # the takes tried per chunk
+    quality: QualityReport | None = None
 
 
 # --- diagnostics -----------------------------------------------------------------------------

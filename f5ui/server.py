@@ -29,7 +29,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 def create_diagnostics_for(studio: Studio) -> Diagnostics:
     """The app's diagnostics, built from the parts they read."""
     return create_diagnostics(Context(studio.settings, studio.model, studio.aligner, studio.output_dir,
-                                      studio.exports))
+                                      studio.exports, studio.checkup))
 
 
 def create_app(studio: Studio, diagnostics: Diagnostics, retention: Retention | None = None) -> FastAPI:

@@ -152,7 +152,7 @@ class Worker:
 
         studio = self.studio
         diagnostics = create_diagnostics(Context(self.settings, studio.model, studio.aligner, studio.output_dir,
-                                                 studio.exports))
+                                                 studio.exports, studio.checkup))
         fatal = [c for c in diagnostics.run_fast() if c.status == ERROR and c.group == "model"]
         if fatal:
             raise RuntimeError("; ".join(f"{c.name}: {c.detail} Fix: {c.fix}" for c in fatal))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .audio import read_audio
+from .checkup import Checkup
 from .codecs import FORMATS, encode, encode_file, format_for
 from .config import Settings
 from .engine.model_service import ModelService
@@ -34,6 +36,7 @@ from .schema import (
     GenerationParams,
     PreparedReference,
     Progress,
+    QualityReport,
     SynthesisResult,
     TimedAudio,
 )
@@ -54,7 +57,9 @@ class Studio:
         self.settings = settings
         self.files = files if files is not None else FileGate([settings.upload_dir])
         self.model = ModelService(settings)
-        self.references = ReferenceCache(settings.writable_dir("cache/references"), settings.ref_cache_size)
+        self.checkup = Checkup(settings)
+        self.references = ReferenceCache(settings.writable_dir("cache/references"), settings.ref_cache_size,
+                                         trim_text=self.checkup.kept_text)
         self.output_dir = settings.writable_dir("outputs")
         self.aligner = AlignmentChain(settings)
         self.voices = VoiceLibrary(settings.writable_dir("voices"))
@@ -62,9 +67,11 @@ class Studio:
         self.exports = create_store(settings, settings.writable_dir("exports"))
 
     def start(self) -> None:
-        """Begin loading the model in the background (if configured to preload)."""
+        """Begin loading the model (and the take check's models) in the background, if configured to preload."""
         if self.settings.preload:
             self.model.ensure_loading()
+            if self.settings.check:
+                threading.Thread(target=self.checkup.load, name="checkup-load", daemon=True).start()
 
     # --- speech --------------------------------------------------------------------------------
     def generate(self, ref_audio: str | Path | None, ref_text: str, gen_text: str,
@@ -80,11 +87,19 @@ class Studio:
         ref_path = None if saved else self._admit(ref_audio, "No reference audio was given.",
                                                   "Upload or record 3–12 seconds of the voice to clone, or pick "
                                                   "a saved voice.")
+        takes = params.max_takes or self.default_takes()
         with _user_facing("Generation"), self.model.slot():
             progress(0.0, "Preparing the reference voice")
             reference, seconds = (saved.reference(), 0.0) if saved else self._prepare(ref_path, ref_text)
-            result = synthesize(self.model, reference, text, params, self.output_dir, progress, on_audio)
+            judge = self.checkup.judge_for(reference) if self.settings.check else None
+            result = synthesize(self.model, reference, text, params, self.output_dir, progress, on_audio,
+                                judge=judge, max_takes=takes if judge else 1)
             result.timings_s["reference"] = seconds
+        with _user_facing("The quality check"):
+            if params.normalize_loudness:
+                self._normalize(result)
+            if self.settings.check:
+                result.quality = self.checkup.report(result, reference, max_takes=takes)
         if saved and ref_audio:
             result.notices.append(f"Used the saved voice {saved.name!r}; the uploaded reference was not used.")
         if word_timings:
@@ -98,6 +113,31 @@ class Studio:
         self._record(result, params, saved, ref_path)
         progress(1.0, "Done")
         return result
+
+    def default_takes(self) -> int:
+        """F5UI_MAX_TAKES, or when 0: 3 takes on a GPU, 1 on the CPU (where a take costs seconds)."""
+        if self.settings.max_takes:
+            return self.settings.max_takes
+        from .device import resolve_device
+
+        return 3 if resolve_device(self.settings.device).startswith("cuda") else 1
+
+    def _normalize(self, result: SynthesisResult) -> None:
+        from .audio import write_wav
+        from .quality.loudness import normalize
+
+        audio = read_audio(result.audio_path)
+        write_wav(result.audio_path, normalize(audio.samples, audio.sample_rate, self.settings.loudness_target),
+                  audio.sample_rate)
+        result.notices.append(f"Loudness normalized to {self.settings.loudness_target:g} LUFS.")
+
+    def check(self, audio: str | Path | None, text: str, reference: str | Path | None = None,
+              language: str | None = None) -> QualityReport:
+        """The quality check of any recording against the text it should say (and a reference voice)."""
+        path = self._admit(audio, "No audio was given.", "Upload the recording to check.")
+        ref_path = self.files.admit(reference) if reference else None
+        with _user_facing("The check"):
+            return self.checkup.check(path, request_text(text, "The text"), ref_path, language)
 
     def speech(self, text: str, voice: str, response_format: str = "mp3", speed: float = 1.0) -> tuple[bytes, str]:
         """Audio bytes of `text` in a saved voice, and their content type (the OpenAI-compatible API)."""
@@ -127,7 +167,8 @@ class Studio:
             "seed": result.seed, "model": {"config": self.settings.model, "checkpoint": Path(self.settings.ckpt).name},
             "duration": round(result.duration, 3), "chunks": len(result.chunks),
             "timing_backend": timing.backend if timing else None,
-            "seconds": {k: round(v, 3) for k, v in result.timings_s.items()}})
+            "seconds": {k: round(v, 3) for k, v in result.timings_s.items()},
+            "quality": _summary(result.quality)})
 
     # --- word timings --------------------------------------------------------------------------
     def align(self, audio: str | Path | None, transcript: str, language: str | None = None,
@@ -224,6 +265,15 @@ class Studio:
             raise UserFacingError(f"Voice sync failed: {exc}.", "Fix the cause and sync again.") from exc
         log.info("Voice sync: %s", report)
         return report
+
+
+def _summary(report: QualityReport | None) -> dict[str, Any] | None:
+    """The report as a manifest keeps it: the figures, the flagged words and every chunk's takes."""
+    if report is None:
+        return None
+    data = report.to_dict()
+    data.pop("words")
+    return data
 
 
 def _parse_timings(timings: Any) -> AlignmentResult | None:

@@ -26,7 +26,7 @@ SECRET_ID = "f5ui0123456789secretkeyid"
 
 GENERATE_DEFAULTS: dict[str, Any] = {"speed": 1.0, "nfe_step": 8, "cfg_strength": 2.0, "cross_fade": 0.15, "seed": 1,
                                      "randomize_seed": False, "remove_silence": False, "word_timings": True,
-                                     "aligner": "auto", "voice": ""}
+                                     "aligner": "auto", "voice": "", "max_takes": 0, "normalize_loudness": False}
 
 
 def generate_inputs(ref: Any, ref_text: str, text: str, **overrides: Any) -> list:
@@ -61,7 +61,8 @@ def diagnostics_for(studio) -> Any:  # noqa: ANN001
 
     if id(studio) not in _DIAGNOSTICS:
         _DIAGNOSTICS[id(studio)] = create_diagnostics(
-            Context(studio.settings, studio.model, studio.aligner, studio.output_dir, studio.exports))
+            Context(studio.settings, studio.model, studio.aligner, studio.output_dir, studio.exports,
+                    studio.checkup))
     return _DIAGNOSTICS[id(studio)]
 
 
@@ -244,3 +245,61 @@ def install_punkt_tab(nltk_dir: Path) -> None:
     (target / "sent_starters.txt").write_text(enc.set2txt(params.sent_starters))
     (target / "abbrev_types.txt").write_text(enc.set2txt(params.abbrev_types))
     (target / "ortho_context.tab").write_text(enc.ivdict2tab(params.ortho_context))
+
+
+# --- the take check's optional models, offline -------------------------------------------------------
+
+def build_tiny_whisper(folder: Path) -> Path:
+    """A random-weight English-only Whisper in faster-whisper's format (CTranslate2 model.bin plus
+    tokenizer.json), converted with ctranslate2's own converter. It hears nonsense, which is the
+    point: the check's code path runs and its verdicts can be asserted."""
+    import torch
+    from ctranslate2.converters import TransformersConverter
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
+    from transformers import GenerationConfig, WhisperConfig, WhisperForConditionalGeneration
+
+    hf, out = folder / "hf", folder / "ct2"
+    if (out / "model.bin").is_file():
+        return out
+    hf.mkdir(parents=True, exist_ok=True)
+    vocab: dict[str, int] = {}
+    for piece in sorted(pre_tokenizers.ByteLevel.alphabet()) + ["Ġ" + w for w in ("the", "and", "some", "call")]:
+        vocab.setdefault(piece, len(vocab))
+    tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=[]))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    special = ["<|endoftext|>", "<|startoftranscript|>", "<|translate|>", "<|transcribe|>", "<|startoflm|>",
+               "<|startofprev|>", "<|nocaptions|>", "<|notimestamps|>"]
+    tokenizer.add_special_tokens([AddedToken(s, special=True) for s in special]
+                                 + [AddedToken(f"<|{i * 0.02:.2f}|>", special=True) for i in range(1501)])
+    tokenizer.save(str(hf / "tokenizer.json"))
+    ids = {s: tokenizer.token_to_id(s) for s in special}
+    end, start = ids["<|endoftext|>"], ids["<|startoftranscript|>"]
+    torch.manual_seed(0)
+    config = WhisperConfig(vocab_size=tokenizer.get_vocab_size(), num_mel_bins=80, d_model=64, encoder_layers=1,
+                           decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
+                           encoder_ffn_dim=128, decoder_ffn_dim=128, eos_token_id=end, bos_token_id=end,
+                           pad_token_id=end, decoder_start_token_id=start)
+    WhisperForConditionalGeneration(config).save_pretrained(hf)
+    GenerationConfig(decoder_start_token_id=start, eos_token_id=end, pad_token_id=end,
+                     no_timestamps_token_id=ids["<|notimestamps|>"], is_multilingual=False, suppress_tokens=[],
+                     begin_suppress_tokens=[], alignment_heads=[[0, 0]], max_length=64).save_pretrained(hf)
+    TransformersConverter(str(hf), copy_files=["tokenizer.json"]).convert(str(out), force=True)
+    return out
+
+
+def build_tiny_xvector(folder: Path) -> Path:
+    """A random-weight WavLM x-vector speaker-verification model (the class of
+    microsoft/wavlm-base-plus-sv) with its feature extractor."""
+    import torch
+    from transformers import Wav2Vec2FeatureExtractor, WavLMConfig, WavLMForXVector
+
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    config = WavLMConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                         conv_dim=(32, 32), conv_stride=(5, 4), conv_kernel=(10, 4), num_conv_pos_embeddings=16,
+                         num_conv_pos_embedding_groups=2, tdnn_dim=(32, 32), tdnn_kernel=(5, 3),
+                         tdnn_dilation=(1, 2), xvector_output_dim=16, num_buckets=32)
+    WavLMForXVector(config).save_pretrained(folder)
+    Wav2Vec2FeatureExtractor(sampling_rate=16000, return_attention_mask=True).save_pretrained(folder)
+    return folder

@@ -30,7 +30,7 @@ def test_ui_answers_while_the_model_loads_and_health_reports_readiness(tiny_env,
 
 def test_generate_endpoint_returns_audio_seed_text_and_picture(client, ref_clip, live_app):
     ref, ref_text = ref_clip
-    audio, seed, ref_text_used, picture, timing, files = generate(
+    audio, seed, ref_text_used, picture, timing, files, quality = generate(
         client, ref, ref_text, "Programs call the same generate function as the browser.", seed=77)
     info = sf.info(audio)
     assert info.samplerate == 24000 and info.duration > 1.0
@@ -48,11 +48,12 @@ def test_randomize_seed_reports_the_seed_used(client, ref_clip):
 
 def test_api_page_lists_only_documented_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/generate", "/align", "/diagnostics", "/export", "/save_voice", "/voices",
+    assert set(endpoints) == {"/generate", "/align", "/check", "/diagnostics", "/export", "/save_voice", "/voices",
                               "/rename_voice", "/delete_voice", "/sync_voices"}
     params = [p["parameter_name"] for p in endpoints["/generate"]["parameters"]]
     assert params == ["ref_audio", "ref_text", "gen_text", "speed", "nfe_step", "cfg_strength", "cross_fade",
-                      "seed", "randomize_seed", "remove_silence", "word_timings", "aligner", "voice"]
+                      "seed", "randomize_seed", "remove_silence", "word_timings", "aligner", "voice", "max_takes",
+                      "normalize_loudness"]
     assert [p["parameter_name"] for p in endpoints["/align"]["parameters"]] == [
         "audio", "transcript", "language", "aligner"]
     assert [p["parameter_name"] for p in endpoints["/export"]["parameters"]] == ["audio", "timings", "audio_format"]

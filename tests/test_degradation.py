@@ -112,6 +112,9 @@ def test_unimportable_optional_packages_are_off_with_the_reason_and_generation_w
     assert checks["boto3"]["status"] == "off" and "not installed" in checks["boto3"]["detail"]
     assert checks["boto3"]["fix"] == "pip install boto3 (in the pinned requirements)."
     assert checks["aligner estimate"]["status"] == "ok"
+    # The take check loses its word check (pocketsphinx) only; similarity and loudness still run.
+    assert checks["check: word check"]["status"] == "off" and "blocked" in checks["check: word check"]["detail"]
+    assert checks["check: speaker similarity"]["status"] == "ok"
 
     health = blocked_app.wait_ready()
     assert health["ready"] is True and health["checks"]["errors"] == []
@@ -122,8 +125,11 @@ def test_unimportable_optional_packages_are_off_with_the_reason_and_generation_w
     api_report = client.predict(api_name="/diagnostics")
     assert by_name(api_report) == by_name(blocked_app.diagnostics())
     ref, ref_text = ref_clip
-    audio = generate(client, ref, ref_text)[0]
-    assert sf.info(audio).duration > 0.3
+    outputs = generate(client, ref, ref_text)
+    assert sf.info(outputs[0]).duration > 0.3
+    quality = outputs[6]
+    assert quality["word_accuracy"] is None and any("word check off" in n for n in quality["notes"])
+    assert quality["loudness"]["lufs"] < 0
     timings, _files = client.predict(handle_file(str(ref)), ref_text, "en", "auto", api_name="/align")
     assert timings["backend"] == "estimate" and len(timings["words"]) == len(ref_text.split())
 

@@ -178,7 +178,7 @@ def test_the_status_panel_checks_the_bucket(tiny_env, tmp_path, s3_auth, monkeyp
 
 @pytest.mark.live
 def test_export_through_the_api_and_local_downloads(client, ref_clip):
-    audio, _, _, _, timing, _ = generate(client, ref_clip[0], ref_clip[1], TEXT)
+    audio, _, _, _, timing, _, _ = generate(client, ref_clip[0], ref_clip[1], TEXT)
     from gradio_client import handle_file
 
     result, downloads = client.predict(handle_file(audio), timing, "flac", api_name="/export")

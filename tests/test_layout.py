@@ -13,8 +13,10 @@ PACKAGE = ROOT / "f5ui"
 MAX_LINES = 400
 GROUND = {"config", "schema", "errors", "text", "paths", "packages", "hub", "device", "audio", "codecs", "logs",
           "hosting"}
-ROOMS = {"engine", "timing", "export"}  # siblings: none imports another (nor service ↔ diagnostics)
-LAYER = {**{name: 0 for name in GROUND}, **{name: 1 for name in ROOMS}, "service": 2, "diagnostics": 2,
+ROOMS = {"engine", "timing", "export", "quality"}  # siblings: none imports another
+# checkup and the service compose the rooms; diagnostics reads them (and never the service).
+APART = {("service", "diagnostics"), ("diagnostics", "service"), ("checkup", "diagnostics"), ("diagnostics", "checkup")}
+LAYER = {**{name: 0 for name in GROUND}, **{name: 1 for name in ROOMS}, "service": 2, "checkup": 2, "diagnostics": 2,
          "ui": 3, **{name: 4 for name in ("server", "request_guard", "retention", "openai_api", "serverless",
                                           "download", "cli")}}
 
@@ -65,7 +67,7 @@ def test_layers_point_one_way_and_siblings_stay_apart():
             there = room(target)
             if there in ("f5ui", here):
                 continue
-            if LAYER[there] == LAYER[here] and LAYER[here] in (1, 2):
+            if (LAYER[there] == LAYER[here] == 1) or (here, there) in APART:
                 problems.append(f"{module} → {target}: siblings {here} and {there} import each other")
             elif LAYER[there] > LAYER[here]:
                 problems.append(f"{module} → {target}: {here} (layer {LAYER[here]}) reaches up to {there}")

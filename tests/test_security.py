@@ -92,14 +92,16 @@ def crafted_paths(app: LiveApp, ref_clip) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("endpoint", ["generate", "align"])
-def test_server_paths_are_refused_without_reading_or_copying(secure_app, ref_clip, endpoint):
+@pytest.mark.parametrize("endpoint", ["generate", "align", "check", "check reference"])
+def test_server_paths_are_refused_without_reading_or_copying(secure_app, ref_clip, uploaded_ref, endpoint):
     before = set((secure_app.data_dir / "uploads").rglob("*"))
     answers = {}
     for name, path in crafted_paths(secure_app, ref_clip).items():
-        data = (generate_args(file_ref(path)) if endpoint == "generate"
-                else [file_ref(path), "Some call me nature.", "en", "auto"])
-        answer = call(secure_app.url, endpoint, data)
+        data = {"generate": generate_args(file_ref(path)),
+                "align": [file_ref(path), "Some call me nature.", "en", "auto"],
+                "check": [file_ref(path), "Some call me nature.", None, "en"],
+                "check reference": [file_ref(uploaded_ref), "Some call me nature.", file_ref(path), "en"]}[endpoint]
+        answer = call(secure_app.url, endpoint.split()[0], data)
         assert answer.status == 400 and NOT_UPLOADED in answer.text, (name, answer)
         assert_clean(secure_app, answer.text)
         answers[name] = answer.text

@@ -46,7 +46,7 @@ def _by_kind(files: list[str]) -> dict[str, str]:
 
 def test_generate_returns_word_timings_and_subtitle_files(client, ref_clip):
     ref, ref_text = ref_clip
-    audio, _, _, _, timing, files = generate(client, ref, ref_text, SCRIPT, seed=11)
+    audio, _, _, _, timing, files, _ = generate(client, ref, ref_text, SCRIPT, seed=11)
     duration = sf.info(audio).duration
     _check_timing(timing, SCRIPT, duration)
     kinds = _by_kind(files)
@@ -64,7 +64,7 @@ def test_generate_returns_word_timings_and_subtitle_files(client, ref_clip):
 
 def test_timings_can_be_turned_off(client, ref_clip):
     ref, ref_text = ref_clip
-    audio, _, _, _, timing, files = generate(client, ref, ref_text, "No timings this time.", word_timings=False)
+    audio, _, _, _, timing, files, _ = generate(client, ref, ref_text, "No timings this time.", word_timings=False)
     assert sf.info(audio).duration > 0
     assert timing is None and not files
 

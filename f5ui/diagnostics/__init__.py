@@ -4,7 +4,7 @@ Secrets never enter a check: credential files are shown by path and field names 
 
 from __future__ import annotations
 
-from . import alignment, export, model, network, storage, system
+from . import alignment, export, model, network, quality, storage, system
 from .context import Context
 from .core import Diagnostics
 
@@ -13,7 +13,7 @@ FAST = (system.python, system.packages, model.f5tts, model.model_config, model.c
         export.boto3_installed, export.s3_config)
 SLOW = (("aligners", (alignment.aligners,)), ("torch", (system.torch_and_gpu,)), ("hub", (network.hub,)),
         ("imports", (alignment.import_probes, export.boto3_imports)), ("whisperx model", (alignment.whisperx_model,)),
-        ("google key", (alignment.google_key,)), ("s3", (export.s3_access,)))
+        ("google key", (alignment.google_key,)), ("s3", (export.s3_access,)), ("quality", (quality.quality_parts,)))
 LIVE = (model.model_state,)
 
 

@@ -6,11 +6,21 @@ import importlib.metadata
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from ..config import Settings
 from ..engine.model_service import ModelService
 from ..export.stores import Store
+from ..timing.base import Availability
 from ..timing.chain import AlignmentChain
+
+
+class QualityParts(Protocol):
+    """The take check's parts (f5ui.checkup.Checkup; diagnostics do not import the layer above)."""
+
+    def parts(self, language: str | None = None) -> list[tuple[str, Availability]]: ...
+
+    def probe(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -22,6 +32,7 @@ class Context:
     aligner: AlignmentChain
     output_dir: Path
     exports: Store
+    checkup: QualityParts | None = None
 
 
 def version(dist: str) -> str | None:

@@ -22,7 +22,7 @@ CheckFn = Callable[[Context], list[Check]]
 LiveFn = Callable[[Context], Check]
 SlowStep = tuple[str, tuple[CheckFn, ...]]  # (name shown while it runs, its checks in order)
 # Display order of the groups in the panel and the JSON.
-GROUPS = ("model", "system", "storage", "audio", "alignment", "network", "export")
+GROUPS = ("model", "system", "storage", "audio", "alignment", "quality", "network", "export")
 
 
 def log_check(check: Check) -> None:

@@ -9,7 +9,10 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from ..audio import check_file, check_reference, content_hash, read_audio, write_wav
 from ..errors import InputError
@@ -24,10 +27,16 @@ F5_MAX_REFERENCE_SECONDS = 12  # preprocess_ref_audio_text clips longer referenc
 REFERENCE_DECODE_SECONDS = 30.0
 
 
+# Given the clipped reference (samples, rate) and its full typed text: the text of what was kept
+# and a note, or None when that cannot be told. The studio provides it (the word check).
+TextTrimmer = Callable[[np.ndarray, int, str], "tuple[str, str] | None"]
+
+
 class ReferenceCache:
-    def __init__(self, cache_dir: Path, max_items: int = 32) -> None:
+    def __init__(self, cache_dir: Path, max_items: int = 32, trim_text: TextTrimmer | None = None) -> None:
         self.cache_dir = cache_dir
         self.max_items = max(1, max_items)
+        self.trim_text = trim_text
         self._sweep()
         self._items: OrderedDict[str, PreparedReference] = OrderedDict()
         self._lock = threading.Lock()
@@ -99,15 +108,7 @@ class ReferenceCache:
             raise
         finally:
             wav_path.unlink(missing_ok=True)  # f5-tts keeps its own processed copy
-        notices = []
-        if audio.truncated or any("clipping" in m for m in messages):
-            length = (f"longer than {REFERENCE_DECODE_SECONDS:.0f} s (only the start was read)" if audio.truncated
-                      else f"{audio.duration:.1f} s long")
-            notices.append(
-                f"The reference audio was {length}; F5-TTS uses at most {F5_MAX_REFERENCE_SECONDS} s, so it was "
-                "clipped at a pause. Make sure the reference text matches the part that was kept, or upload a "
-                "shorter clip."
-            )
+        clipped = audio.truncated or any("clipping" in m for m in messages)
         # Own the processed file: f5-tts keys its copy by audio bytes only (shared across reference
         # texts) and never evicts it, so take it out of f5-tts's cache into ours.
         owned_path = self.cache_dir / f"{key}.ref.wav"
@@ -117,6 +118,21 @@ class ReferenceCache:
         if not text.strip(" ."):
             raise InputError("No speech was recognized in the reference audio.",
                              "Upload a clip with clear speech, or type its words into 'Reference text'.")
+        notices = []
+        if clipped:
+            length = (f"longer than {REFERENCE_DECODE_SECONDS:.0f} s (only the start was read)" if audio.truncated
+                      else f"{audio.duration:.1f} s long")
+            trimmed = self.trim_text(processed.samples, processed.sample_rate, text) if ref_text and self.trim_text \
+                else None
+            if trimmed:
+                text, note = trimmed
+                notices.append(f"The reference audio was {length}; F5-TTS uses at most {F5_MAX_REFERENCE_SECONDS} "
+                               f"s, so it was clipped at a pause to {processed.duration:.1f} s. {note}")
+            else:
+                notices.append(
+                    f"The reference audio was {length}; F5-TTS uses at most {F5_MAX_REFERENCE_SECONDS} s, so it was "
+                    "clipped at a pause. Make sure the reference text matches the part that was kept, or upload a "
+                    "shorter clip.")
         return PreparedReference(str(owned_path), text, processed.duration, notices)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..audio import read_audio, save_spectrogram_image, write_wav
 from ..errors import InputError
-from ..schema import GenerationParams, PreparedReference, Progress, SynthesisResult
+from ..schema import ChunkReport, ChunkTake, GenerationParams, PreparedReference, Progress, SynthesisResult, TakeVerdict
 from ..text import request_text
 from .chunking import MAX_REF_TEXT_CHARS, check_reference_text, chunk_spans, plan_chunks
 from .model_service import ModelService
@@ -34,6 +34,7 @@ RANGES = {
     "cross_fade": (0.0, 1.0, "seconds of overlap between chunks; 0.15 is the default"),
 }
 MAX_SEED = 2**31 - 1
+MAX_TAKES = 5
 
 
 def validate_request(gen_text: str, params: GenerationParams, max_chars: int, ref_text: str = "") -> str:
@@ -54,6 +55,10 @@ def validate_request(gen_text: str, params: GenerationParams, max_chars: int, re
         # NaN compares false with everything, so "not inside" catches it too.
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (low <= value <= high):
             raise InputError(f"{name} = {value} is out of range.", f"Use a value from {low} to {high} ({hint}).")
+    takes = params.max_takes
+    if isinstance(takes, bool) or not isinstance(takes, int) or not 0 <= takes <= MAX_TAKES:
+        raise InputError(f"max_takes = {params.max_takes} is out of range.",
+                         f"Use 1 to {MAX_TAKES} takes per flagged chunk, or 0 for the server's default.")
     if params.seed is not None and not (0 <= params.seed <= MAX_SEED):
         raise InputError(f"seed = {params.seed} is out of range.", f"Use 0 to {MAX_SEED}, or -1 for a random seed.")
     return text
@@ -69,9 +74,21 @@ def seed_everything(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
 
 
-def chunk_seed(seed: int, index: int) -> int:
-    """The seed of chunk `index` of a take seeded `seed` (chunk 0 uses the take's seed itself)."""
-    return (seed + index * 1_000_003) % (MAX_SEED + 1)
+def chunk_seed(seed: int, index: int, attempt: int = 0) -> int:
+    """The seed of take `attempt` of chunk `index` of a generation seeded `seed` (the first take of
+    chunk 0 uses that seed itself)."""
+    return (seed + index * 1_000_003 + attempt * 7_919_009) % (MAX_SEED + 1)
+
+
+# Judges one take of a chunk: (chunk index, chunk text, wave, sample rate) → its verdict.
+Judge = Callable[[int, str, np.ndarray, int], TakeVerdict]
+
+
+def choose(takes: list[ChunkTake]) -> int:
+    """The take to keep: the lowest TakeVerdict.score (missing words, then repeated or garbled ones,
+    then the highest similarity); the first take when nothing was checked."""
+    scored = [(t.verdict.score, i) for i, t in enumerate(takes) if t.verdict is not None]
+    return min(scored)[1] if scored else 0
 
 
 class CrossFader:
@@ -118,12 +135,15 @@ class Plan:
     chunks: list[str]
     seed: int
     params: GenerationParams
-    waves: list[np.ndarray] = field(default_factory=list)  # filled as chunks are generated
+    waves: list[np.ndarray] = field(default_factory=list)  # the kept take of each chunk, as generated
     mels: list[np.ndarray] = field(default_factory=list)
+    reports: list[ChunkReport] = field(default_factory=list)  # every take tried, per chunk
 
     @property
     def seeds(self) -> list[int]:
-        return [chunk_seed(self.seed, i) for i in range(len(self.chunks))]
+        """The seed of the kept take of every chunk generated so far (the first takes' before that)."""
+        kept = [r.kept.seed for r in self.reports]
+        return kept + [chunk_seed(self.seed, i) for i in range(len(kept), len(self.chunks))]
 
 
 def plan(reference: PreparedReference, text: str, params: GenerationParams) -> Plan:
@@ -135,14 +155,14 @@ def plan(reference: PreparedReference, text: str, params: GenerationParams) -> P
     return Plan(reference, ref.samples, ref.sample_rate, text, chunks, seed, params)
 
 
-def generate_chunk(loaded, take: Plan, index: int, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+def generate_chunk(loaded, take: Plan, index: int, seed: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
     """Chunk `index` of the plan as (wave, mel spectrogram): f5-tts's inference on that chunk alone,
-    seeded with its chunk seed (or `seed`). The caller holds the model's inference lock."""
+    seeded with `seed`. The caller holds the model's inference lock."""
     import torch
     from f5_tts.infer.utils_infer import infer_batch_process
 
     params = take.params
-    seed_everything(take.seeds[index] if seed is None else seed)
+    seed_everything(seed)
     ref_wave = torch.from_numpy(take.ref_samples).unsqueeze(0)
     wave, _rate, mel = next(infer_batch_process(
         (ref_wave, take.ref_rate), take.reference.text, [take.chunks[index]], loaded.model, loaded.vocoder,
@@ -158,16 +178,19 @@ def generate_chunk(loaded, take: Plan, index: int, seed: int | None = None) -> t
 _SERVICES: dict[int, ModelService] = {}
 
 
-@gpu_task(duration=lambda key, take, index: chunk_duration(take.chunks[index], take.params.nfe_step))
-def _chunk_on_gpu(key: int, take: Plan, index: int) -> tuple[np.ndarray, np.ndarray]:
+@gpu_task(duration=lambda key, take, index, seed: chunk_duration(take.chunks[index], take.params.nfe_step))
+def _chunk_on_gpu(key: int, take: Plan, index: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     service = _SERVICES[key]
-    return generate_chunk(service.get(), take, index)
+    return generate_chunk(service.get(), take, index, seed)
 
 
 def stream(service: ModelService, take: Plan, progress: Progress = lambda fraction, desc: None,
-           timings: dict[str, float] | None = None) -> Iterator[tuple[np.ndarray, int]]:
+           timings: dict[str, float] | None = None, judge: Judge | None = None,
+           max_takes: int = 1) -> Iterator[tuple[np.ndarray, int]]:
     """The take's audio as it is generated: (samples, sample rate) pieces that, joined, are the
-    final audio. After the last piece, `take.waves` and `take.mels` hold every chunk."""
+    final audio. With a `judge`, a chunk whose take it flags is made again with a new seed, up to
+    `max_takes` takes, and the best one is kept. After the last piece, `take.waves`, `take.mels`
+    and `take.reports` hold every chunk's kept take and what was tried."""
     from f5_tts.infer.utils_infer import target_sample_rate
 
     timings = {} if timings is None else timings
@@ -176,18 +199,29 @@ def stream(service: ModelService, take: Plan, progress: Progress = lambda fracti
     service.get(on_wait=lambda detail: progress(0.05, detail))  # waits for the load
     timings["model_wait"] = time.perf_counter() - started
     fader = CrossFader(int(take.params.cross_fade * target_sample_rate))
-    take.waves, take.mels = [], []
-    inference = 0.0
-    for index in range(len(take.chunks)):
-        progress(0.1 + 0.85 * index / len(take.chunks), f"Generating chunk {index + 1} of {len(take.chunks)}")
-        with service.inference_lock:
-            began, started = time.time(), time.perf_counter()
-            _SERVICES[id(service)] = service
-            wave, mel = _chunk_on_gpu(id(service), take, index)
-            inference += time.perf_counter() - started
-            ended = time.time()  # inside the lock: the log shows that generations never overlap
-        log.info("Chunk %d/%d, seed %d: %.2f s inference (%.3f–%.3f)", index + 1, len(take.chunks),
-                 take.seeds[index], ended - began, began, ended)
+    take.waves, take.mels, take.reports = [], [], []
+    timings["inference"] = timings["check"] = 0.0
+    for index, text in enumerate(take.chunks):
+        tried: list[ChunkTake] = []
+        generated: list[tuple[np.ndarray, np.ndarray]] = []
+        for attempt in range(max(1, max_takes)):
+            done = (index + attempt / max(1, max_takes)) / len(take.chunks)
+            what = f"Generating chunk {index + 1} of {len(take.chunks)}" + (f", take {attempt + 1}" if attempt else "")
+            progress(0.1 + 0.85 * done, what)
+            seed = chunk_seed(take.seed, index, attempt)
+            wave, mel = _generate_timed(service, take, index, seed, timings)
+            generated.append((wave, mel))
+            started = time.perf_counter()
+            verdict = judge(index, text, wave, target_sample_rate) if judge is not None else None
+            timings["check"] += time.perf_counter() - started
+            tried.append(ChunkTake(seed, verdict))
+            if verdict is None or verdict.ok:
+                break
+            log.info("Chunk %d, take %d flagged (missing %s, repeated %s, garbled %s)", index + 1, attempt + 1,
+                     verdict.flagged("missing"), verdict.flagged("repeated"), verdict.flagged("garbled"))
+        kept = choose(tried)
+        take.reports.append(ChunkReport(index, text, tried, kept))
+        wave, mel = generated[kept]
         take.waves.append(wave)
         take.mels.append(mel)
         ready = fader.push(wave)
@@ -196,7 +230,19 @@ def stream(service: ModelService, take: Plan, progress: Progress = lambda fracti
     rest = fader.finish()
     if len(rest):
         yield rest, target_sample_rate
-    timings["inference"] = inference
+
+
+def _generate_timed(service: ModelService, take: Plan, index: int, seed: int,
+                    timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    with service.inference_lock:
+        began, started = time.time(), time.perf_counter()
+        _SERVICES[id(service)] = service
+        wave, mel = _chunk_on_gpu(id(service), take, index, seed)
+        timings["inference"] += time.perf_counter() - started
+        ended = time.time()  # inside the lock: the log shows that generations never overlap
+    log.info("Chunk %d/%d, seed %d: %.2f s inference (%.3f–%.3f)", index + 1, len(take.chunks), seed, ended - began,
+             began, ended)
+    return wave, mel
 
 
 def synthesize(
@@ -207,13 +253,16 @@ def synthesize(
     out_dir: Path,
     progress: Progress = lambda fraction, desc: None,
     on_audio: Callable[[np.ndarray, int], None] | None = None,
+    judge: Judge | None = None,
+    max_takes: int = 1,
 ) -> SynthesisResult:
     """Speak `text` (already validated by `validate_request`) in the prepared reference's voice;
-    `on_audio` is called with each (samples, rate) piece as soon as it is final."""
+    `on_audio` is called with each (samples, rate) piece as soon as it is final; `judge` and
+    `max_takes` as for `stream`."""
     take = plan(reference, text, params)
     timings: dict[str, float] = {}
     pieces = []
-    for piece, rate in stream(service, take, progress, timings):
+    for piece, rate in stream(service, take, progress, timings, judge, max_takes):
         pieces.append(piece)
         if on_audio is not None:
             on_audio(piece, rate)
@@ -243,4 +292,4 @@ def finish(take: Plan, wave: np.ndarray, out_dir: Path, timings: dict[str, float
                         take.params.cross_fade)
     return SynthesisResult(audio_path, target_sample_rate, duration, take.seed, take.reference.text,
                            spectrogram_path, take.text, take.chunks, spans, list(take.reference.notices), timings,
-                           chunk_seeds=take.seeds)
+                           chunk_seeds=take.seeds, chunk_reports=take.reports)

@@ -17,6 +17,11 @@ from .words import Timed, Token
 SAMPLE_RATE = 16000  # every backend works on 16 kHz mono (wav2vec2, pocketsphinx, Google LINEAR16)
 
 
+def pcm16(samples: np.ndarray) -> bytes:
+    """Float samples as 16-bit little-endian PCM (what pocketsphinx and Google take)."""
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+
+
 @dataclass
 class AlignInput:
     samples: np.ndarray  # float32 mono, SAMPLE_RATE
@@ -30,7 +35,7 @@ class AlignInput:
         return len(self.samples) / float(SAMPLE_RATE)
 
     def pcm16(self) -> bytes:
-        return (np.clip(self.samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+        return pcm16(self.samples)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The Align tab: any recording plus its transcript → word timings and subtitle files."""
+"""The Align tab: any recording plus its transcript → word timings and subtitle files; and the
+check of the recording against its transcript (which words are missing, repeated or garbled)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import gradio as gr
 from ..service import Studio
 from .actions import AUTO, aligner_choice, aligner_choices, shown_as
 from .export_view import build_export
+from .quality_view import build_quality_output
 from .timing_view import build_timing_outputs, render, subtitle_file_list
 
 
@@ -18,6 +20,15 @@ def make_align_handler(studio: Studio):
         return timed.alignment.to_dict(), subtitle_file_list(timed.files)
 
     return align
+
+
+def make_check_handler(studio: Studio):
+    def check(audio, text, reference=None, language=""):
+        with shown_as("check"):
+            report = studio.check(audio, text or "", reference, language=(language or "").strip() or None)
+        return report.to_dict()
+
+    return check
 
 
 def build_align_tab(studio: Studio) -> None:
@@ -33,8 +44,13 @@ def build_align_tab(studio: Studio) -> None:
                 language = gr.Textbox(label="Language", value=studio.settings.language, max_lines=1,
                                       info="ISO 639-1 code, e.g. en, de, fr.")
                 aligner = gr.Dropdown(aligner_choices(), value=AUTO, label="Aligner")
-            align_btn = gr.Button("Align words", variant="primary", elem_id="align-btn")
+            with gr.Row():
+                align_btn = gr.Button("Align words", variant="primary", elem_id="align-btn")
+                check_btn = gr.Button("Check the words", elem_id="check-btn")
+            reference = gr.Audio(label="Reference voice, for speaker similarity (optional)", type="filepath",
+                                 sources=["upload"], elem_id="check-reference")
         with gr.Column(scale=1):
+            card, quality = build_quality_output("align")
             backend, karaoke, table, files, raw = build_timing_outputs("align")
             build_export(studio, "align", audio, raw, api_name=None)  # the same /export as the Generate tab
 
@@ -44,4 +60,13 @@ def build_align_tab(studio: Studio) -> None:
         outputs=[raw, files],
         api_name="align",
         concurrency_id="aligner",
-    ).then(render, inputs=[raw, audio], outputs=[karaoke, table, backend], api_visibility="private", queue=False)
+    ).then(render, inputs=[raw, audio, quality], outputs=[karaoke, table, backend, card], api_visibility="private",
+           queue=False)
+    check_btn.click(
+        make_check_handler(studio),
+        inputs=[audio, transcript, reference, language],
+        outputs=[quality],
+        api_name="check",
+        concurrency_id="aligner",
+    ).then(render, inputs=[raw, audio, quality], outputs=[karaoke, table, backend, card], api_visibility="private",
+           queue=False)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ..engine.synthesis import MAX_TAKES
 from ..schema import GenerationParams
 from ..service import Studio
 from . import inputs
 from .actions import AUTO, aligner_choice, aligner_choices, shown_as
 from .export_view import build_export
+from .quality_view import build_quality_output
 from .timing_view import build_timing_outputs, render, subtitle_file_list
 from .voices import NONE, build_save_voice, build_voice_picker
 
@@ -18,11 +20,13 @@ DEFAULTS = GenerationParams()
 
 def make_generate_handler(studio: Studio):
     def generate(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,
-                 remove_silence, word_timings=True, aligner=AUTO, voice=NONE, progress=gr.Progress()):
+                 remove_silence, word_timings=True, aligner=AUTO, voice=NONE, max_takes=0, normalize_loudness=False,
+                 progress=gr.Progress()):
         random_seed = bool(randomize_seed) or seed is None or seed < 0
         params = GenerationParams(speed=speed, nfe_step=int(nfe_step), cfg_strength=cfg_strength,
                                   cross_fade=cross_fade, seed=None if random_seed else int(seed),
-                                  remove_silence=bool(remove_silence))
+                                  remove_silence=bool(remove_silence), max_takes=int(max_takes or 0),
+                                  normalize_loudness=bool(normalize_loudness))
         with shown_as("generate"):
             result = studio.generate(ref_audio, ref_text or "", gen_text or "", params,
                                      progress=lambda fraction, desc: progress(fraction, desc=desc),
@@ -32,7 +36,8 @@ def make_generate_handler(studio: Studio):
             gr.Warning(notice)
         timing = result.timing
         return (str(result.audio_path), result.seed, result.ref_text.strip(), str(result.spectrogram_path),
-                timing.alignment.to_dict() if timing else None, subtitle_file_list(timing.files if timing else None))
+                timing.alignment.to_dict() if timing else None, subtitle_file_list(timing.files if timing else None),
+                result.quality.to_dict() if result.quality else None)
 
     return generate
 
@@ -71,12 +76,21 @@ def build_generate_tab(studio: Studio, voice_lists: list) -> gr.Dropdown:
                                                    info="Time every word and write subtitle files.")
                     aligner = gr.Dropdown(aligner_choices(), value=AUTO, label="Aligner",
                                           info="auto tries them in order and says why each was passed over.")
+                with gr.Row():
+                    max_takes = inputs.count_slider(
+                        "max_takes", "Takes of a flagged chunk", 0, MAX_TAKES, 0,
+                        f"A chunk whose check flags words is made again, up to this many takes (0: "
+                        f"{studio.default_takes()}, the server's default).")
+                    normalize_loudness = inputs.checkbox(
+                        f"Normalize loudness ({studio.settings.loudness_target:g} LUFS)", "normalize_loudness",
+                        value=False)
             generate_btn = gr.Button("Generate", variant="primary", elem_id="generate-btn")
         with gr.Column(scale=1):
             out_audio = gr.Audio(label="Cloned speech", type="filepath", interactive=False, elem_id="out-audio")
             with gr.Row():
                 used_seed = gr.Number(label="Seed used", precision=0, interactive=False)
                 used_ref_text = gr.Textbox(label="Reference text used", interactive=False)
+            card, quality = build_quality_output("gen")
             backend, karaoke, table, files, raw = build_timing_outputs("gen")
             build_export(studio, "gen", out_audio, raw, api_name="export")
             spectrogram = gr.Image(label="Spectrogram", type="filepath", interactive=False)
@@ -84,10 +98,10 @@ def build_generate_tab(studio: Studio, voice_lists: list) -> gr.Dropdown:
     generate_btn.click(
         make_generate_handler(studio),
         inputs=[ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,
-                remove_silence, word_timings, aligner, voice],
-        outputs=[out_audio, used_seed, used_ref_text, spectrogram, raw, files],
+                remove_silence, word_timings, aligner, voice, max_takes, normalize_loudness],
+        outputs=[out_audio, used_seed, used_ref_text, spectrogram, raw, files, quality],
         api_name="generate",
         concurrency_id="model",  # one queue for everything that runs the model
-    ).then(render, inputs=[raw, out_audio], outputs=[karaoke, table, backend], api_visibility="private",
-           queue=False)
+    ).then(render, inputs=[raw, out_audio, quality], outputs=[karaoke, table, backend, card],
+           api_visibility="private", queue=False)
     return voice

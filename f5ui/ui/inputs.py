@@ -73,3 +73,13 @@ def checkbox(label: str, api_name: str, **kwargs: Any) -> gr.Checkbox:
             raise invalid(f"{api_name} must be true or false, not {_shown(payload)}.")
 
     return _guard(gr.Checkbox(label=label, **kwargs), check)
+
+
+def count_slider(api_name: str, label: str, low: int, high: int, value: int, info: str) -> gr.Slider:
+    """A whole number from `low` to `high`."""
+
+    def check(payload: Any) -> None:
+        if not _is_number(payload) or payload != int(payload) or not low <= payload <= high:
+            raise invalid(f"{api_name} = {_shown(payload)} is out of range. Use a whole number from {low} to {high}.")
+
+    return _guard(gr.Slider(low, high, value=value, step=1, label=label, info=info), check)

@@ -9,7 +9,9 @@ from urllib.parse import quote
 
 import gradio as gr
 
-WORD_COLUMNS = ["#", "word", "start (s)", "end (s)", "confidence", "interpolated"]
+from .quality_view import quality_card, statuses
+
+WORD_COLUMNS = ["#", "word", "start (s)", "end (s)", "confidence", "interpolated", "check"]
 
 
 def file_url(path: str | Path) -> str:
@@ -17,26 +19,29 @@ def file_url(path: str | Path) -> str:
     return "gradio_api/file=" + quote(str(Path(path).resolve()))
 
 
-def karaoke_html(timing: dict | None, audio_path: str | None) -> str:
+def karaoke_html(timing: dict | None, audio_path: str | None, quality: dict | None = None) -> str:
     """An audio player with the words as spans; assets/karaoke.js highlights the word being spoken
-    and seeks when a word is clicked."""
+    and seeks when a word is clicked. Words the check flagged are red."""
     if not timing or not timing.get("words") or not audio_path:
         return ""
     spans = []
-    for word in timing["words"]:
+    for word, status in zip(timing["words"], statuses(quality, len(timing["words"]))):
         css = "kw interpolated" if word["interpolated"] else "kw"
-        title = f'{word["start"]:.2f}–{word["end"]:.2f} s'
+        if status:
+            css += f" flagged flag-{status}"
+        title = f'{word["start"]:.2f}–{word["end"]:.2f} s' + (f" ({status})" if status else "")
         spans.append(f'<span class="{css}" data-start="{word["start"]}" data-end="{word["end"]}" '
                      f'title="{title}">{html.escape(word["word"])}</span>')
     return (f'<div class="karaoke"><audio controls preload="auto" src="{file_url(audio_path)}"></audio>'
             f'<p class="karaoke-words">{" ".join(spans)}</p></div>')
 
 
-def word_rows(timing: dict | None) -> list[list]:
+def word_rows(timing: dict | None, quality: dict | None = None) -> list[list]:
     if not timing:
         return []
-    return [[i + 1, w["word"], w["start"], w["end"], w["confidence"], "yes" if w["interpolated"] else ""]
-            for i, w in enumerate(timing["words"])]
+    checks = statuses(quality, len(timing["words"]))
+    return [[i + 1, w["word"], w["start"], w["end"], w["confidence"], "yes" if w["interpolated"] else "",
+             f"❌ {checks[i]}" if checks[i] else ""] for i, w in enumerate(timing["words"])]
 
 
 def backend_markdown(timing: dict | None) -> str:
@@ -52,11 +57,14 @@ def backend_markdown(timing: dict | None) -> str:
     return "\n".join(lines)
 
 
-def render(timing: dict | None, audio_path: str | None):
-    """Outputs for (karaoke, word table, backend notes)."""
+def render(timing: dict | None, audio_path: str | None, quality: dict | None = None):
+    """Outputs for (karaoke, word table, backend notes, quality card)."""
     if timing and timing.get("warning"):
         gr.Warning(timing["warning"])
-    return karaoke_html(timing, audio_path), word_rows(timing), backend_markdown(timing)
+    if quality and quality.get("flagged"):
+        gr.Warning("The check flagged " + ", ".join(f"{w['word']!r} ({w['status']})" for w in quality["flagged"]))
+    return (karaoke_html(timing, audio_path, quality), word_rows(timing, quality), backend_markdown(timing),
+            quality_card(quality))
 
 
 def build_timing_outputs(prefix: str):
