@@ -5,6 +5,11 @@ through soundfile, MP3, Ogg Opus and AAC through pydub (ffmpeg), raw PCM as Open
 from __future__ import annotations
 
 import io
+import shutil
+import struct
+import subprocess
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,3 +76,62 @@ def encode_file(wav_path: str | Path, name: str, out_path: str | Path) -> Path:
     out_path = Path(out_path)
     out_path.write_bytes(encode(samples.mean(axis=1), int(rate), name))
     return out_path
+
+
+def encode_stream(pieces: Iterator[np.ndarray], sample_rate: int, name: str) -> Iterator[bytes]:
+    """Audio encoded as it arrives, for chunked HTTP answers: the bytes joined are one playable file.
+    PCM and WAV are written directly (a WAV with the streaming convention of unknown length);
+    MP3, Opus, AAC and FLAC go through one ffmpeg process for the whole stream, which writes each
+    packet as soon as it is encoded: no gaps or encoder padding between pieces, as there would be
+    encoding every piece as its own file. An error raised by `pieces` is raised here, after the
+    bytes before it."""
+    fmt = format_for(name)
+    if fmt.name not in _FFMPEG and fmt.name != "flac":
+        if fmt.name == "wav":
+            yield _streaming_wav_header(sample_rate)
+        for samples in pieces:
+            yield _pcm16(samples)
+        return
+    container, codec, bitrate = _FFMPEG.get(fmt.name, ("flac", "flac", ""))
+    command = [shutil.which("ffmpeg") or "ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar",
+               str(sample_rate), "-ac", "1", "-i", "pipe:0", "-c:a", codec, *(["-b:a", bitrate] if bitrate else []),
+               "-flush_packets", "1", "-f", container, "pipe:1"]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    failure: list[BaseException] = []
+
+    def feed() -> None:
+        try:
+            for samples in pieces:
+                process.stdin.write(_pcm16(samples))
+                process.stdin.flush()
+        except BaseException as exc:  # handed to the reader's side
+            failure.append(exc)
+        finally:
+            try:
+                process.stdin.close()
+            except OSError:
+                pass
+
+    feeder = threading.Thread(target=feed, name="stream-encoder", daemon=True)
+    feeder.start()
+    try:
+        while chunk := process.stdout.read1(65536):
+            yield chunk
+        process.wait(timeout=60)
+        feeder.join(timeout=60)
+    finally:
+        if process.poll() is None:  # the consumer left early
+            process.kill()
+    if failure:
+        raise failure[0]
+
+
+def _pcm16(samples: np.ndarray) -> bytes:
+    return (np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+
+
+def _streaming_wav_header(sample_rate: int) -> bytes:
+    unknown = 0xFFFFFFFF  # length not known up front: players read to the end of the stream
+    return (b"RIFF" + struct.pack("<I", unknown) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, sample_rate,
+                                                                            sample_rate * 2, 2, 16)
+            + b"data" + struct.pack("<I", unknown))

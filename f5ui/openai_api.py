@@ -3,17 +3,25 @@ unchanged: POST /v1/audio/speech, GET /v1/models, GET /v1/audio/voices. A `voice
 
 It runs on the same Studio and model slots as the UI and the Gradio API (no second model, no two
 generations racing on one GPU). Errors come in OpenAI's JSON shape with the usual status codes;
-with F5UI_API_KEY set, every /v1 request needs `Authorization: Bearer <key>`."""
+with F5UI_API_KEY set, every /v1 request needs `Authorization: Bearer <key>`.
+
+Streaming, when asked: `stream_format: "audio"` (or Kokoro-FastAPI's `stream: true`) answers with
+the audio in `response_format`, sent chunk by chunk as it is generated (chunked transfer);
+`stream_format: "sse"` sends OpenAI's events, `speech.audio.delta` with base64 audio, then
+`speech.audio.done`. Without either, the whole file comes in one answer."""
 
 from __future__ import annotations
 
+import base64
 import hmac
+import json
 import logging
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from .codecs import FORMATS
@@ -59,6 +67,32 @@ def _field(body: dict[str, Any], name: str, kind: type, default: Any) -> Any:
     if not isinstance(value, kind) or isinstance(value, bool):
         raise OpenAIError(400, f"'{name}' must be a {'number' if kind is float else 'string'}.", "invalid_type", name)
     return value
+
+
+STREAM_FORMATS = ("audio", "sse")
+
+
+def _stream_format(body: dict[str, Any]) -> str | None:
+    """None: answer the whole file; "audio" or "sse": stream."""
+    value = _field(body, "stream_format", str, None)
+    if value is not None and value not in STREAM_FORMATS:
+        raise OpenAIError(400, f"Unknown stream_format {value[:20]!r}; use 'audio' or 'sse'.",
+                          "invalid_stream_format", "stream_format")
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise OpenAIError(400, "'stream' must be true or false.", "invalid_type", "stream")
+    return value or ("audio" if stream else None)
+
+
+def _sse(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    sent = 0
+    for chunk in chunks:
+        sent += len(chunk)
+        event = {"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode()}
+        yield f"data: {json.dumps(event)}\n\n".encode()
+    done = {"type": "speech.audio.done", "usage": {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0},
+            "audio_bytes": sent}
+    yield f"data: {json.dumps(done)}\n\n".encode()
 
 
 def _parse(studio: Studio, body: Any) -> tuple[str, str, str, float]:
@@ -113,8 +147,12 @@ def create_openai_router(studio: Studio) -> APIRouter:
             except ValueError as exc:
                 raise OpenAIError(400, "The request body is not valid JSON.", "invalid_json") from exc
             text, voice, fmt, speed = _parse(studio, body)
+            stream = _stream_format(body)
             _check_model_state(studio)
-            audio, content_type = await run_in_threadpool(studio.speech, text, voice, fmt, speed)
+            if stream:  # returns when the first chunk is ready: errors before it still answer in JSON
+                chunks, content_type = await run_in_threadpool(studio.speech_stream, text, voice, fmt, speed)
+            else:
+                audio, content_type = await run_in_threadpool(studio.speech, text, voice, fmt, speed)
         except OpenAIError as error:
             return error.response()
         except Busy as error:
@@ -125,6 +163,11 @@ def create_openai_router(studio: Studio) -> APIRouter:
             return OpenAIError(400, str(error), "invalid_request").response()
         except UserFacingError as error:
             return OpenAIError(500, str(error), "generation_failed", kind="server_error").response()
+        if stream == "sse":
+            return StreamingResponse(_sse(chunks), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache"})
+        if stream:
+            return StreamingResponse(chunks, media_type=content_type)
         return Response(audio, media_type=content_type)
 
     @router.get("/models")

@@ -38,6 +38,7 @@ from .errors import UserFacingError
 from .logs import configure_logging
 from .schema import ERROR, READY, GenerationParams
 from .service import Studio
+from .streaming import Piece
 from .text import request_text
 
 log = logging.getLogger(__name__)
@@ -177,12 +178,17 @@ class Worker:
                                   remove_silence=bool(data.get("remove_silence", False)))
         return data, ref, params
 
-    def _generate(self, data: dict[str, Any], ref: Path | None, params: GenerationParams, on_audio=None):  # noqa: ANN001, ANN202
+    @staticmethod
+    def _arguments(data: dict[str, Any], ref: Path | None, params: GenerationParams) -> tuple[tuple, dict]:
+        """`Studio.generate`'s arguments for a job."""
         aligner = data.get("aligner", "auto")
-        return self.studio.generate(ref, request_text(data.get("ref_text"), "ref_text"), data["text"], params,
-                                    word_timings=bool(data.get("word_timings", True)),
-                                    aligner=None if aligner in ("", "auto") else aligner,
-                                    voice=data.get("voice") or None, on_audio=on_audio)
+        return ((ref, request_text(data.get("ref_text"), "ref_text"), data["text"], params),
+                {"word_timings": bool(data.get("word_timings", True)),
+                 "aligner": None if aligner in ("", "auto") else aligner, "voice": data.get("voice") or None})
+
+    def _generate(self, data: dict[str, Any], ref: Path | None, params: GenerationParams):  # noqa: ANN202
+        args, options = self._arguments(data, ref, params)
+        return self.studio.generate(*args, **options)
 
     def _output(self, data: dict[str, Any], result) -> dict[str, Any]:  # noqa: ANN001
         timing = result.timing.alignment.to_dict() if result.timing else None
@@ -213,40 +219,27 @@ class Worker:
 
     def handle_stream(self, job: Any) -> Iterator[dict[str, Any]]:
         """Pieces of audio while the take is generated, then the result (as `handle`'s)."""
-        import queue
-        import threading
-
         try:
             data, ref, params = self._request(job)
         except (JobError, UserFacingError) as error:
             yield error.output() if isinstance(error, JobError) else JobError(error.problem, error.fix).output()
             return
-        pieces: queue.Queue = queue.Queue()
-        outcome: dict[str, Any] = {}
-
-        def run() -> None:
-            try:
-                outcome["result"] = self._generate(data, ref, params, lambda s, r: pieces.put((s, r)))
-            except Exception as exc:
-                outcome["error"] = exc
-            finally:
-                pieces.put(None)
-
-        threading.Thread(target=run, name="f5ui-job", daemon=True).start()
-        index = 0
-        while (item := pieces.get()) is not None:
-            yield {"chunk": index, "sample_rate": item[1], "audio_base64": _wav_base64(*item)}
-            index += 1
-        if ref is not None:
-            ref.unlink(missing_ok=True)
-        error = outcome.get("error")
-        if isinstance(error, UserFacingError):
+        try:
+            args, options = self._arguments(data, ref, params)
+            for item in self.studio.generate_stream(*args, **options):
+                if isinstance(item, Piece):
+                    yield {"chunk": item.index, "sample_rate": item.sample_rate,
+                           "audio_base64": _wav_base64(item.samples, item.sample_rate)}
+                else:
+                    yield {"done": True, **self._output(data, item.result)}
+        except UserFacingError as error:
             yield JobError(error.problem, error.fix).output()
-        elif error is not None:
+        except Exception as error:
             log.error("Job failed", exc_info=error)
             yield JobError(f"The job failed: {type(error).__name__}.", "See the worker's log.").output()
-        else:
-            yield {"done": True, **self._output(data, outcome["result"])}
+        finally:
+            if ref is not None:
+                ref.unlink(missing_ok=True)
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .audio import read_audio
 from .checkup import Checkup
-from .codecs import FORMATS, encode, encode_file, format_for
+from .codecs import FORMATS, encode, encode_file, encode_stream, format_for
 from .config import Settings
 from .engine.model_service import ModelService
 from .engine.reference import ReferenceCache
@@ -40,6 +40,7 @@ from .schema import (
     SynthesisResult,
     TimedAudio,
 )
+from .streaming import Done, Piece, stream_call
 from .text import request_text
 from .timing.chain import AlignmentChain
 
@@ -139,12 +140,37 @@ class Studio:
         with _user_facing("The check"):
             return self.checkup.check(path, request_text(text, "The text"), ref_path, language)
 
+    def generate_stream(self, ref_audio: str | Path | None, ref_text: str, gen_text: str,
+                        params: GenerationParams = GenerationParams(), **options: Any) -> Iterator[Piece | Done]:
+        """`generate`, streamed: each piece of audio as soon as it is final (`Piece`), then
+        `Done(result)`. Joined, the pieces are the take's audio (before remove_silence or loudness
+        normalization, which need the whole take). Errors raise from the iterator."""
+        return stream_call(lambda on_audio: self.generate(ref_audio, ref_text, gen_text, params, on_audio=on_audio,
+                                                          **options))
+
     def speech(self, text: str, voice: str, response_format: str = "mp3", speed: float = 1.0) -> tuple[bytes, str]:
         """Audio bytes of `text` in a saved voice, and their content type (the OpenAI-compatible API)."""
         fmt = format_for(response_format)
         result = self.generate(None, "", text, GenerationParams(speed=speed), word_timings=False, voice=voice)
         audio = read_audio(result.audio_path)
         return encode(audio.samples, audio.sample_rate, fmt.name), fmt.content_type
+
+    def speech_stream(self, text: str, voice: str, response_format: str = "mp3",
+                      speed: float = 1.0) -> tuple[Iterator[bytes], str]:
+        """`speech`, streamed: the encoded bytes as each chunk is generated, and their content type.
+        Returns once the first chunk is ready, so errors before any audio raise here."""
+        fmt = format_for(response_format)
+        items = self.generate_stream(None, "", text, GenerationParams(speed=speed), word_timings=False, voice=voice)
+        first = next(items)
+
+        def samples() -> Iterator[np.ndarray]:
+            item = first
+            while isinstance(item, Piece):
+                yield item.samples
+                item = next(items)
+
+        rate = first.sample_rate if isinstance(first, Piece) else 24000
+        return encode_stream(samples(), rate, fmt.name), fmt.content_type
 
     def _admit(self, path: str | Path | None, missing: str, fix: str) -> Path:
         if not path:

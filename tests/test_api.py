@@ -48,12 +48,13 @@ def test_randomize_seed_reports_the_seed_used(client, ref_clip):
 
 def test_api_page_lists_only_documented_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/generate", "/align", "/check", "/diagnostics", "/export", "/save_voice", "/voices",
-                              "/rename_voice", "/delete_voice", "/sync_voices"}
+    assert set(endpoints) == {"/generate", "/generate_stream", "/align", "/check", "/diagnostics", "/export",
+                              "/save_voice", "/voices", "/rename_voice", "/delete_voice", "/sync_voices"}
     params = [p["parameter_name"] for p in endpoints["/generate"]["parameters"]]
     assert params == ["ref_audio", "ref_text", "gen_text", "speed", "nfe_step", "cfg_strength", "cross_fade",
                       "seed", "randomize_seed", "remove_silence", "word_timings", "aligner", "voice", "max_takes",
                       "normalize_loudness"]
+    assert [p["parameter_name"] for p in endpoints["/generate_stream"]["parameters"]] == params
     assert [p["parameter_name"] for p in endpoints["/align"]["parameters"]] == [
         "audio", "transcript", "language", "aligner"]
     assert [p["parameter_name"] for p in endpoints["/export"]["parameters"]] == ["audio", "timings", "audio_format"]

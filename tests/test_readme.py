@@ -44,12 +44,15 @@ def test_readme_voices_export_and_openai_examples_run(live_app, ref_clip, monkey
     from gradio_client import Client, handle_file
 
     namespace: dict = {"client": live_app.client(), "Client": Client, "handle_file": handle_file}
-    for marker in ('api_name="/save_voice"', 'api_name="/export"', "from openai import OpenAI", 'api_name="/check"'):
+    for marker in ('api_name="/save_voice"', 'api_name="/export"', "from openai import OpenAI",
+                   "with_streaming_response", 'api_name="/check"', 'api_name="/generate_stream"'):
         code = python_block(readme, marker).replace("http://127.0.0.1:7860", live_app.url)
         exec(compile(code, "README.md", "exec"), namespace)
     printed = capsys.readouterr().out
     assert "Narrator" in printed and "manifest.json (download)" in printed
     assert "word accuracy 100%" in printed  # the reference recording says its own text
+    assert "piece 0 at 0.00 s" in printed and "whole take" in printed
+    assert sf.info(str(tmp_path / "streamed.mp3")).duration > 0.5
     assert sf.info(str(tmp_path / "hello.wav")).duration > 0.5
     curl = re.search(r"```bash\n(curl .*?)```", readme, re.S).group(1).replace("http://127.0.0.1:7860", live_app.url)
     subprocess.run(["bash", "-c", curl], check=True, cwd=tmp_path, timeout=120)

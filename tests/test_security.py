@@ -92,12 +92,12 @@ def crafted_paths(app: LiveApp, ref_clip) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("endpoint", ["generate", "align", "check", "check reference"])
+@pytest.mark.parametrize("endpoint", ["generate", "generate_stream", "align", "check", "check reference"])
 def test_server_paths_are_refused_without_reading_or_copying(secure_app, ref_clip, uploaded_ref, endpoint):
     before = set((secure_app.data_dir / "uploads").rglob("*"))
     answers = {}
     for name, path in crafted_paths(secure_app, ref_clip).items():
-        data = {"generate": generate_args(file_ref(path)),
+        data = {"generate": generate_args(file_ref(path)), "generate_stream": generate_args(file_ref(path)),
                 "align": [file_ref(path), "Some call me nature.", "en", "auto"],
                 "check": [file_ref(path), "Some call me nature.", None, "en"],
                 "check reference": [file_ref(uploaded_ref), "Some call me nature.", file_ref(path), "en"]}[endpoint]

@@ -27,6 +27,11 @@ MAX_REF_TEXT_BYTES_PER_SECOND = 40
 # audio (e.g. "Hi." for 10 s of speech): the model would produce minutes of drawn-out sound.
 MAX_OUTPUT_SECONDS_PER_BYTE = 0.5
 MIN_OUTPUT_ALLOWANCE = 10.0  # seconds: short texts are spoken slowly by design (see SHORT_CHUNK_SPEED)
+# The first chunk of a longer text is split again at a quarter of the chunk size, as f5-tts's socket
+# server does for its first package: the first audio is ready (and streams) sooner. Only the first:
+# every split is a join the listener may hear.
+FIRST_CHUNK_SHARE = 4
+MIN_FIRST_CHUNK_BYTES = 20  # ...but not into pieces so short the model slows them down (SHORT_CHUNK_BYTES)
 
 _CLAUSES = re.compile(r"(?<=[,;:\u3001\uff0c\uff1b\uff1a\u2014])")  # after , ; : 、 ， ； ： —
 
@@ -107,6 +112,13 @@ def plan_chunks(ref_samples: int, ref_sample_rate: int, ref_text: str, gen_text:
     max_bytes = int(_bytes(ref_text) / ref_seconds * (F5_TARGET_SECONDS - ref_seconds) * speed)
     limit = max(1, max_bytes)
     chunks = [piece for chunk in chunk_text(gen_text, max_chars=max_bytes) for piece in split_to_fit(chunk, limit)]
+    if len(chunks) > 1:  # at sentences first (f5's way), and a first sentence too long at clauses or words
+        quarter = max(MIN_FIRST_CHUNK_BYTES, max_bytes // FIRST_CHUNK_SHARE)
+        first = [piece for piece in chunk_text(chunks[0], max_chars=quarter) if piece.strip()]
+        head = split_to_fit(first[0], quarter)
+        while len(head) > 1 and _bytes(head[-1]) < MIN_FIRST_CHUNK_BYTES:  # no tail the model would slow down
+            head[-2:] = [f"{head[-2]} {head[-1]}"]
+        chunks = head + first[1:] + chunks[1:]
 
     ref_frames = int(round(ref_samples * target_sample_rate / ref_sample_rate)) // hop_length
     padded = _padded(ref_text)

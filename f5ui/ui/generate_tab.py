@@ -1,5 +1,4 @@
-"""The Generate tab: layout, and a handler that turns Gradio values into one
-`Studio.generate` call and its result back into Gradio values."""
+"""The Generate tab: layout and wiring (the handlers are in generate_handlers.py)."""
 
 from __future__ import annotations
 
@@ -9,37 +8,14 @@ from ..engine.synthesis import MAX_TAKES
 from ..schema import GenerationParams
 from ..service import Studio
 from . import inputs
-from .actions import AUTO, aligner_choice, aligner_choices, shown_as
+from .actions import AUTO, aligner_choices
 from .export_view import build_export
+from .generate_handlers import make_generate_handler, make_live_handler, make_stream_handler
 from .quality_view import build_quality_output
-from .timing_view import build_timing_outputs, render, subtitle_file_list
-from .voices import NONE, build_save_voice, build_voice_picker
+from .timing_view import build_timing_outputs, render
+from .voices import build_save_voice, build_voice_picker
 
 DEFAULTS = GenerationParams()
-
-
-def make_generate_handler(studio: Studio):
-    def generate(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,
-                 remove_silence, word_timings=True, aligner=AUTO, voice=NONE, max_takes=0, normalize_loudness=False,
-                 progress=gr.Progress()):
-        random_seed = bool(randomize_seed) or seed is None or seed < 0
-        params = GenerationParams(speed=speed, nfe_step=int(nfe_step), cfg_strength=cfg_strength,
-                                  cross_fade=cross_fade, seed=None if random_seed else int(seed),
-                                  remove_silence=bool(remove_silence), max_takes=int(max_takes or 0),
-                                  normalize_loudness=bool(normalize_loudness))
-        with shown_as("generate"):
-            result = studio.generate(ref_audio, ref_text or "", gen_text or "", params,
-                                     progress=lambda fraction, desc: progress(fraction, desc=desc),
-                                     word_timings=bool(word_timings), aligner=aligner_choice(aligner),
-                                     voice=voice or None)
-        for notice in result.notices:
-            gr.Warning(notice)
-        timing = result.timing
-        return (str(result.audio_path), result.seed, result.ref_text.strip(), str(result.spectrogram_path),
-                timing.alignment.to_dict() if timing else None, subtitle_file_list(timing.files if timing else None),
-                result.quality.to_dict() if result.quality else None)
-
-    return generate
 
 
 def build_generate_tab(studio: Studio, voice_lists: list) -> gr.Dropdown:
@@ -86,6 +62,9 @@ def build_generate_tab(studio: Studio, voice_lists: list) -> gr.Dropdown:
                         value=False)
             generate_btn = gr.Button("Generate", variant="primary", elem_id="generate-btn")
         with gr.Column(scale=1):
+            # Plays each chunk as it is generated; the finished take (file, timings, downloads) comes below.
+            live_audio = gr.Audio(label="Listen while it generates", streaming=True, autoplay=True,
+                                  interactive=False, elem_id="live-audio")
             out_audio = gr.Audio(label="Cloned speech", type="filepath", interactive=False, elem_id="out-audio")
             with gr.Row():
                 used_seed = gr.Number(label="Seed used", precision=0, interactive=False)
@@ -95,13 +74,20 @@ def build_generate_tab(studio: Studio, voice_lists: list) -> gr.Dropdown:
             build_export(studio, "gen", out_audio, raw, api_name="export")
             spectrogram = gr.Image(label="Spectrogram", type="filepath", interactive=False)
 
-    generate_btn.click(
-        make_generate_handler(studio),
-        inputs=[ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,
-                remove_silence, word_timings, aligner, voice, max_takes, normalize_loudness],
-        outputs=[out_audio, used_seed, used_ref_text, spectrogram, raw, files, quality],
-        api_name="generate",
-        concurrency_id="model",  # one queue for everything that runs the model
-    ).then(render, inputs=[raw, out_audio, quality], outputs=[karaoke, table, backend, card],
-           api_visibility="private", queue=False)
+    request = [ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,
+               remove_silence, word_timings, aligner, voice, max_takes, normalize_loudness]
+    final = [out_audio, used_seed, used_ref_text, spectrogram, raw, files, quality]
+    after = {"fn": render, "inputs": [raw, out_audio, quality], "outputs": [karaoke, table, backend, card],
+             "api_visibility": "private", "queue": False}
+    # The browser's button streams; programs keep /generate (one answer) and get /generate_stream.
+    generate_btn.click(make_live_handler(studio), inputs=request, outputs=[live_audio, *final],
+                       api_visibility="private", concurrency_id="model").then(**after)
+    api_generate = gr.Button(visible=False)
+    api_generate.click(make_generate_handler(studio), inputs=request, outputs=final, api_name="generate",
+                       concurrency_id="model")  # one queue for everything that runs the model
+    stream_piece = gr.Audio(type="filepath", visible=False)
+    stream_info = gr.JSON(visible=False)
+    api_stream = gr.Button(visible=False)
+    api_stream.click(make_stream_handler(studio), inputs=request, outputs=[stream_piece, stream_info],
+                       api_name="generate_stream", concurrency_id="model")
     return voice
