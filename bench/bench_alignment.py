@@ -25,26 +25,20 @@ from f5ui.timing.chain import AlignmentChain
 from tests.speech import CLIPS, HUMAN_CLIP_TEXT, clip, human_clip
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--whisperx-model", default="")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--backends", default="sphinx,estimate,whisperx,google")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-
+def measure(backends: list[str], repeat: int = 3, whisperx_model: str = "") -> tuple[list[tuple], int, float]:
+    """(rows of (backend, load seconds, seconds per audio second, note), clips, audio seconds)."""
     work = Path(tempfile.mkdtemp(prefix="bench-align-"))
     items = [(c.wav, c.text) for c in (clip(work / "clips", *spec) for spec in CLIPS)]
     items.append((human_clip(), HUMAN_CLIP_TEXT))
     audio_seconds = sum(read_audio(p).duration for p, _ in items)
 
     rows = []
-    for name in [b.strip() for b in args.backends.split(",") if b.strip()]:
+    for name in backends:
         env = {"F5UI_DATA_DIR": str(work / "data"), "F5UI_ALIGNERS": name, "F5UI_DEVICE": "cpu"}
         server = None
         note = ""
         if name == "whisperx":
-            model = args.whisperx_model
+            model = whisperx_model
             if not model:
                 from tests.helpers import build_tiny_wav2vec2
 
@@ -67,17 +61,28 @@ def main() -> None:
         chain.align(*items[0], backend=name)  # warm-up: first-call allocations
         used = set()
         started = time.perf_counter()
-        for _ in range(args.repeat):
+        for _ in range(repeat):
             for path, text in items:
                 used.add(chain.align(path, text, backend=name).backend)
-        per_second = (time.perf_counter() - started) / (args.repeat * audio_seconds)
+        per_second = (time.perf_counter() - started) / (repeat * audio_seconds)
         if server:
             server.stop()
         if used != {name}:
             note = (note + "; " if note else "") + f"fell back to {sorted(used)}"
         rows.append((name, load, per_second, note))
+    return rows, len(items), audio_seconds
 
-    print(f"\nAlignment speed on {len(items)} clips, {audio_seconds:.1f} s of audio, x{args.repeat}, CPU "
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--whisperx-model", default="")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--backends", default="sphinx,estimate,whisperx,google")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    rows, clips, audio_seconds = measure(backends, args.repeat, args.whisperx_model)
+    print(f"\nAlignment speed on {clips} clips, {audio_seconds:.1f} s of audio, x{args.repeat}, CPU "
           f"({os.cpu_count()} cores)\n")
     print("| backend | load (s, once) | s per audio s (warm) | note |\n|---|---|---|---|")
     for name, load, per_second, note in rows:

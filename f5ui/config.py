@@ -84,6 +84,11 @@ class Settings:
     model_arch: dict = setting("F5UI_MODEL_ARCH", {}, "JSON object overriding fields of the config's architecture, "
                                "for checkpoints of another size.")
     device: str = setting("F5UI_DEVICE", "auto", "auto (cuda → mps → cpu), cuda, cuda:N, mps or cpu.", "--device")
+    precision: str = setting("F5UI_PRECISION", "auto", "Model precision: auto (f5-tts's choice: fp16 on CUDA GPUs of "
+                             "compute capability 7+, else fp32), fp32, fp16 or bf16 (CUDA; falls back to fp16 where "
+                             "unsupported). The vocoder stays fp32.", "--precision")
+    compile: bool = setting("F5UI_COMPILE", False, "torch.compile the transformer (CUDA; the first chunks compile, "
+                            "later ones run faster).")
     data_dir: str = setting("F5UI_DATA_DIR", "", "Where outputs, caches, voices and logs are written; empty: "
                             "<volume>/f5ui on the first writable one of F5UI_VOLUMES, else ./f5ui_data.", "--data-dir")
     volumes: str = setting("F5UI_VOLUMES", "/runpod-volume,/workspace,/data", "Persistent volumes looked for, in "

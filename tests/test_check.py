@@ -231,7 +231,7 @@ LONG = "This studio clones a voice from a short recording and speaks any text yo
 
 
 def test_flagged_chunks_are_made_again_up_to_max_takes(studio, ref_clip):
-    """The random-weight model says none of the words: every chunk is flagged, made again with a
+    """The random-weight model says (almost) none of the words: every chunk is flagged, made again with a
     new seed up to max_takes, and the report says what is still wrong."""
     ref, ref_text = ref_clip
     text = LONG * 4
@@ -244,7 +244,10 @@ def test_flagged_chunks_are_made_again_up_to_max_takes(studio, ref_clip):
         assert all(t.verdict and t.verdict.flagged("missing") for t in chunk.takes)
         assert chunk.chosen == choose(chunk.takes)
     assert result.chunk_seeds == [c.kept.seed for c in report.chunks]
-    assert report.word_accuracy == 0.0
+    # Noise can match a short word by chance (CI's CPU matched 3 of 15), never most of the script.
+    checked = [w for w in report.words if w.checked]
+    spoken = sum(w.status == "spoken" for w in checked)
+    assert report.word_accuracy == round(spoken / len(checked), 4) < 0.5
     assert any("after 3 takes, still flagged" in n for n in report.notes)
     assert report.words and all(0 <= w.start <= w.end <= result.duration + 0.01 for w in report.words)
     assert isinstance(report.loudness["lufs"], float)

@@ -1,8 +1,7 @@
-"""A tiny random-weight F5-TTS checkpoint and vocos vocoder, built with the
-f5-tts and vocos packages' own classes, laid out on disk exactly as users point
-f5ui at real files (F5UI_CKPT, F5UI_VOCAB, F5UI_VOCODER, F5UI_MODEL_ARCH).
-
-Used by the tests and the benchmarks; no hub access."""
+"""A random-weight F5-TTS checkpoint and vocos vocoder, built with the f5-tts and vocos packages'
+own classes, laid out on disk exactly as users point f5ui at real files (F5UI_CKPT, F5UI_VOCAB,
+F5UI_VOCODER, F5UI_MODEL_ARCH). Tiny for the tests; full size (F5TTS_v1_Base's architecture and
+vocos-mel-24khz's, so the compute is that of the real weights) for the benchmarks. No hub access."""
 
 from __future__ import annotations
 
@@ -26,8 +25,23 @@ head:
 """
 
 
-def build_tiny_model(root: Path, seed: int = 0) -> dict[str, str]:
-    """Write ckpt + vocab + vocos dir under `root`; return the F5UI_* environment that selects them."""
+# vocos-mel-24khz's own configuration (the released vocoder's size).
+FULL_VOCOS_CONFIG = VOCOS_CONFIG.replace("dim: 64, intermediate_dim: 128, num_layers: 2",
+                                         "dim: 512, intermediate_dim: 1536, num_layers: 8").replace(
+    "init_args: {dim: 64, n_fft", "init_args: {dim: 512, n_fft")
+
+
+def full_arch(model: str = "F5TTS_v1_Base") -> dict:
+    """The architecture of an f5-tts model config, as its released checkpoint has it."""
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.load(str(files("f5_tts").joinpath(f"configs/{model}.yaml")))
+    return OmegaConf.to_container(cfg.model.arch, resolve=True)
+
+
+def build_tiny_model(root: Path, seed: int = 0, full: bool = False) -> dict[str, str]:
+    """Write ckpt + vocab + vocos dir under `root`; return the F5UI_* environment that selects them.
+    `full`: F5TTS_v1_Base's real architecture and the real vocoder's size (fp16 weights, ~0.7 GB)."""
     import torch
     from f5_tts.model import CFM, DiT
     from f5_tts.model.utils import get_tokenizer
@@ -42,19 +56,20 @@ def build_tiny_model(root: Path, seed: int = 0) -> dict[str, str]:
     shutil.copyfile(str(files("f5_tts").joinpath("infer/examples/vocab.txt")), vocab)
     vocab_char_map, vocab_size = get_tokenizer(str(vocab), "custom")
     model = CFM(
-        transformer=DiT(**TINY_ARCH, text_num_embeds=vocab_size, mel_dim=100),
+        transformer=DiT(**(full_arch() if full else TINY_ARCH), text_num_embeds=vocab_size, mel_dim=100),
         mel_spec_kwargs=dict(n_fft=1024, hop_length=256, win_length=1024, n_mel_channels=100,
                              target_sample_rate=24000, mel_spec_type="vocos"),
         vocab_char_map=vocab_char_map,
     )
     # The layout of released EMA checkpoints: keys prefixed with "ema_model.".
-    state = {f"ema_model.{k}": v.contiguous() for k, v in model.state_dict().items()}
-    ckpt = root / "model_tiny.safetensors"
+    state = {f"ema_model.{k}": (v.half() if full and v.is_floating_point() else v).contiguous()
+             for k, v in model.state_dict().items()}
+    ckpt = root / ("model_full_random.safetensors" if full else "model_tiny.safetensors")
     save_file(state, str(ckpt))
 
     vocoder_dir = root / "vocos"
     vocoder_dir.mkdir(exist_ok=True)
-    (vocoder_dir / "config.yaml").write_text(VOCOS_CONFIG)
+    (vocoder_dir / "config.yaml").write_text(FULL_VOCOS_CONFIG if full else VOCOS_CONFIG)
     vocoder = Vocos.from_hparams(str(vocoder_dir / "config.yaml"))
     torch.save(vocoder.state_dict(), vocoder_dir / "pytorch_model.bin")
 
@@ -63,7 +78,7 @@ def build_tiny_model(root: Path, seed: int = 0) -> dict[str, str]:
         "F5UI_CKPT": str(ckpt),
         "F5UI_VOCAB": str(vocab),
         "F5UI_VOCODER": str(vocoder_dir),
-        "F5UI_MODEL_ARCH": json.dumps(TINY_ARCH),
+        "F5UI_MODEL_ARCH": "{}" if full else json.dumps(TINY_ARCH),
         "F5UI_DEVICE": "cpu",
     }
 

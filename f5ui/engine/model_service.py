@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from ..config import Settings
 from ..errors import Busy, ModelUnavailable
 from ..hub import is_unreachable
 from ..schema import FAILED, IDLE, LOADING, READY, ModelState, ServiceStatus
+from .chunk_inference import ReferenceTensors
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,9 @@ class LoadedModel:
     device_info: str
     ckpt_path: str
     load_seconds: float
+    precision: str = "fp32"  # of the transformer; the vocoder is fp32
+    compiled: bool = False
+    references: ReferenceTensors = field(default_factory=ReferenceTensors)  # prepared once per voice
 
 
 def available_configs() -> list[str]:
@@ -121,7 +125,43 @@ def _load(settings: Settings, report: Callable[[str], None]) -> LoadedModel:
     report("loading F5-TTS weights")
     model = load_model(model_cls, arch, ckpt_path, mel_spec_type="vocos",
                        vocab_file=str(Path(settings.vocab).expanduser()) if settings.vocab else "", device=device)
-    return LoadedModel(model, vocoder, device, describe_device(device), ckpt_path, time.perf_counter() - started)
+    precision = apply_precision(model, settings.precision, device)
+    compiled = False
+    if settings.compile:
+        import torch
+
+        report("compiling the transformer")
+        model.transformer = torch.compile(model.transformer, dynamic=True)  # lazy: compiles on first use
+        compiled = True
+    info = describe_device(device) + f", {precision}" + (", compiled" if compiled else "")
+    return LoadedModel(model, vocoder, device, info, ckpt_path, time.perf_counter() - started, precision, compiled)
+
+
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+
+
+def apply_precision(model: Any, wanted: str, device: str) -> str:
+    """Cast the transformer to the configured precision. f5-tts loaded the model in its own choice
+    (auto keeps it, exactly as f5-tts runs); otherwise the mel front end is kept in fp32 (cuFFT has
+    no bf16), and the vocoder is fp32 either way. Returns the precision in use."""
+    import torch
+
+    names = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}
+    current = names.get(next(model.parameters()).dtype, "fp32")
+    wanted = (wanted or "auto").lower()
+    if wanted not in PRECISIONS:
+        raise ValueError(f"F5UI_PRECISION={wanted!r}: use one of {', '.join(PRECISIONS)}")
+    if wanted == "auto" or wanted == current:
+        return current
+    if wanted in ("fp16", "bf16") and not device.startswith("cuda"):
+        log.warning("F5UI_PRECISION=%s needs a CUDA GPU; keeping %s on %s", wanted, current, device)
+        return current
+    if wanted == "bf16" and not torch.cuda.is_bf16_supported():
+        log.warning("This GPU has no bf16; using fp16")
+        wanted = "fp16"
+    model.transformer.to({"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[wanted])
+    model.mel_spec.float()
+    return wanted
 
 
 class ModelService:

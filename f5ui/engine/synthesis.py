@@ -1,8 +1,9 @@
-"""Synthesis: validate a request, then speak it chunk by chunk with f5-tts's own
-`infer_batch_process` (what `infer_process` runs), each chunk with its own seed, joined with the
-same cross-fade f5-tts applies. Chunk by chunk, so audio can be streamed while later chunks are
-still generating (the joined stream equals the final file), any one chunk can be made again with
-another seed, and every chunk's seed is reported so a take can be reproduced."""
+"""Synthesis: validate a request, then speak it chunk by chunk with f5-tts's inference (the steps of
+its `infer_batch_process`, with the reference prepared once per voice: chunk_inference.py), each
+chunk with its own seed, joined with the same cross-fade f5-tts applies. Chunk by chunk, so audio
+can be streamed while later chunks are still generating (the joined stream equals the final file),
+any one chunk can be made again with another seed, and every chunk's seed is reported so a take
+can be reproduced."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ..audio import read_audio, save_spectrogram_image, write_wav
 from ..errors import InputError
 from ..schema import ChunkReport, ChunkTake, GenerationParams, PreparedReference, Progress, SynthesisResult, TakeVerdict
 from ..text import request_text
+from .chunk_inference import infer_chunk
 from .chunking import MAX_REF_TEXT_CHARS, check_reference_text, chunk_spans, plan_chunks
 from .model_service import ModelService
 from .zerogpu import chunk_duration, gpu_task
@@ -156,18 +158,14 @@ def plan(reference: PreparedReference, text: str, params: GenerationParams) -> P
 
 
 def generate_chunk(loaded, take: Plan, index: int, seed: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
-    """Chunk `index` of the plan as (wave, mel spectrogram): f5-tts's inference on that chunk alone,
-    seeded with `seed`. The caller holds the model's inference lock."""
-    import torch
-    from f5_tts.infer.utils_infer import infer_batch_process
-
+    """Chunk `index` of the plan as (wave, mel spectrogram): f5-tts's inference on that chunk alone
+    (chunk_inference.py: the same steps as infer_batch_process, the reference prepared once per
+    voice), seeded with `seed`. The caller holds the model's inference lock."""
     params = take.params
+    ref = loaded.references.get(f"{take.reference.audio_path}|{take.reference.text}", take.ref_samples,
+                                take.ref_rate, take.reference.text, loaded.model, loaded.device)
     seed_everything(seed)
-    ref_wave = torch.from_numpy(take.ref_samples).unsqueeze(0)
-    wave, _rate, mel = next(infer_batch_process(
-        (ref_wave, take.ref_rate), take.reference.text, [take.chunks[index]], loaded.model, loaded.vocoder,
-        mel_spec_type="vocos", progress=None, cross_fade_duration=params.cross_fade, nfe_step=params.nfe_step,
-        cfg_strength=params.cfg_strength, speed=params.speed, device=loaded.device))
+    wave, mel = infer_chunk(loaded, ref, take.chunks[index], params.nfe_step, params.cfg_strength, params.speed)
     if wave is None or len(wave) == 0 or not np.isfinite(wave).all():
         raise RuntimeError(f"F5-TTS returned no usable audio for chunk {index + 1} (empty or non-finite samples)")
     return wave, mel
