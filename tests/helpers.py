@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -52,18 +53,20 @@ def by_name(report: dict) -> dict[str, dict]:
     return {c["name"]: c for c in report["checks"]}
 
 
-_DIAGNOSTICS: dict[int, Any] = {}
+# Keyed by the studio itself, weakly: an id() is reused once a studio is collected, which handed a new
+# studio the old one's diagnostics (and its model state).
+_DIAGNOSTICS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def diagnostics_for(studio) -> Any:  # noqa: ANN001
     """The Diagnostics the server would build for `studio` (one per studio, so results accumulate)."""
     from f5ui.diagnostics import Context, create_diagnostics
 
-    if id(studio) not in _DIAGNOSTICS:
-        _DIAGNOSTICS[id(studio)] = create_diagnostics(
+    if studio not in _DIAGNOSTICS:
+        _DIAGNOSTICS[studio] = create_diagnostics(
             Context(studio.settings, studio.model, studio.aligner, studio.output_dir, studio.exports,
                     studio.checkup))
-    return _DIAGNOSTICS[id(studio)]
+    return _DIAGNOSTICS[studio]
 
 
 def make_studio(tiny_env: dict[str, str], data_dir: Path, **overrides: str):  # noqa: ANN201 - f5ui.service.Studio

@@ -11,6 +11,7 @@ import logging
 import random
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,7 +174,7 @@ def generate_chunk(loaded, take: Plan, index: int, seed: int) -> tuple[np.ndarra
 
 # ZeroGPU runs the decorated function on a GPU it lends for `duration` seconds: the model service is
 # found by key, not passed, so nothing large crosses into the GPU process.
-_SERVICES: dict[int, ModelService] = {}
+_SERVICES: weakref.WeakValueDictionary[int, ModelService] = weakref.WeakValueDictionary()  # the caller holds it
 
 
 @gpu_task(duration=lambda key, take, index, seed: chunk_duration(take.chunks[index], take.params.nfe_step))
