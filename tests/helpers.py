@@ -204,7 +204,7 @@ class LiveApp:
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
-def build_tiny_wav2vec2(folder: Path) -> Path:
+def build_tiny_wav2vec2(folder: Path, full: bool = False) -> Path:
     import torch
     from transformers import (
         Wav2Vec2Config,
@@ -223,9 +223,12 @@ def build_tiny_wav2vec2(folder: Path) -> Path:
                                          do_normalize=True, return_attention_mask=False)
     Wav2Vec2Processor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(str(folder))
     torch.manual_seed(0)
-    config = Wav2Vec2Config(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                            intermediate_size=64, conv_dim=(16,) * 7, num_conv_pos_embeddings=16,
-                            num_conv_pos_embedding_groups=2, pad_token_id=0)
+    if full:  # wav2vec2-base's size (transformers' defaults), as WhisperX's English aligner: for memory benchmarks
+        config = Wav2Vec2Config(vocab_size=len(vocab), pad_token_id=0)
+    else:
+        config = Wav2Vec2Config(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                intermediate_size=64, conv_dim=(16,) * 7, num_conv_pos_embeddings=16,
+                                num_conv_pos_embedding_groups=2, pad_token_id=0)
     Wav2Vec2ForCTC(config).save_pretrained(str(folder))
     return folder
 
