@@ -15,11 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from f5ui.audio import read_audio
+from f5ui.audio import read_audio, resample
 from f5ui.checkup import Checkup
 from f5ui.config import from_env
 from f5ui.quality.loudness import measure as measure_loudness
-from f5ui.timing.chain import resample
 from f5ui.timing.words import tokenize
 from tests.speech import CHECK_SENTENCES, check_speaker, clip
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import shutil
 import uuid
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 # Peaks below this are treated as silence: about -60 dBFS, well under room noise of a real recording.
 SILENCE_PEAK = 1e-3
 MIN_REFERENCE_SECONDS = 0.3
+SPEECH_RATE = 16000  # what the aligners, recognizers and speaker encoders take
 
 
 # Headers outside these are not a voice recording; refusing them keeps decoding costs predictable.
@@ -181,6 +183,17 @@ def check_reference(audio: Audio, name: str = "reference") -> None:
             f"The {name} audio is silent (no sound above -60 dBFS).",
             "Upload or record 3–12 seconds of clear speech; check the microphone level.",
         )
+
+
+def resample(samples: np.ndarray, sample_rate: int, target: int = SPEECH_RATE) -> np.ndarray:
+    """Mono float32 at `target` Hz (polyphase: exact ratio, no drift of times)."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if sample_rate == target:
+        return samples
+    from scipy.signal import resample_poly
+
+    g = math.gcd(int(sample_rate), int(target))
+    return resample_poly(samples, target // g, int(sample_rate) // g).astype(np.float32)
 
 
 def content_hash(path: str | Path, *extra: str) -> str:

@@ -14,17 +14,25 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import read_audio
+from .audio import SPEECH_RATE, read_audio, resample
 from .config import Settings
 from .errors import InputError
 from .packages import PackageProbe
 from .quality.loudness import measure
 from .quality.similarity import MIN_SECONDS as MIN_SPEECH_SECONDS
 from .quality.similarity import SpeakerSimilarity, cosine
-from .schema import ChunkReport, ChunkTake, PreparedReference, QualityReport, SynthesisResult, TakeVerdict, WordVerdict
+from .schema import (
+    ChunkHint,
+    ChunkReport,
+    ChunkTake,
+    PreparedReference,
+    QualityReport,
+    SynthesisResult,
+    TakeVerdict,
+    WordVerdict,
+)
 from .text import clean_text
 from .timing.base import Availability
-from .timing.chain import resample
 from .timing.check import WordChecker
 from .timing.recognize import FreeRecognizer, substituted
 from .timing.words import tokenize
@@ -40,8 +48,7 @@ class Checkup:
         self.settings = settings
         self.words = WordChecker(settings)
         self.recognizer = FreeRecognizer(settings)
-        device = "cuda" if settings.device.startswith("cuda") else "cpu"
-        self.similarity = SpeakerSimilarity(device, settings.similarity_model)
+        self.similarity = SpeakerSimilarity(settings.device, settings.similarity_model)
         self.loudness = PackageProbe("pyloudnorm", "pyloudnorm")
         self._broken: dict[str, str] = {}  # part → why it failed at run time
         self._embeddings: OrderedDict[str, np.ndarray | None] = OrderedDict()
@@ -118,7 +125,7 @@ class Checkup:
     def _reference_embedding(self, reference: PreparedReference) -> np.ndarray | None:
         if self.similarity.problem():
             return None
-        key = reference.audio_path
+        key = reference.cache_key()
         with self._lock:
             if key in self._embeddings:
                 self._embeddings.move_to_end(key)
@@ -140,11 +147,11 @@ class Checkup:
             self._fail("speaker similarity", exc)
             return None
 
-    def _word_verdicts(self, samples: np.ndarray, rate: int, tokens: list, language: str) -> list[WordVerdict] | None:
+    def _word_verdicts(self, speech: np.ndarray, tokens: list, language: str) -> list[WordVerdict] | None:
+        """`speech`: 16 kHz mono."""
         parts = dict(self.parts(language))
         if not tokens or not parts["word check"].ok:
             return None
-        speech = resample(samples, rate)
         try:
             words = self.words.check(speech, tokens)
         except Exception as exc:
@@ -166,11 +173,12 @@ class Checkup:
                 language: str) -> TakeVerdict:
         """The check of `samples` against `text` (and the reference voice's embedding)."""
         tokens = tokenize(clean_text(text))
-        words = self._word_verdicts(samples, rate, tokens, language)
+        speech = resample(samples, rate)  # once, for the word check and the speaker encoder
+        words = self._word_verdicts(speech, tokens, language)
         checked = words is not None
         if words is None:
             words = [WordVerdict(t.text, "spoken", 0.0, 0.0, checked=False) for t in tokens]
-        take = None if reference is None else self._embed(samples, rate)
+        take = None if reference is None else self._embed(speech, SPEECH_RATE)
         return TakeVerdict(words, cosine(reference, take), checked)
 
     # --- generation --------------------------------------------------------------------------
@@ -196,7 +204,7 @@ class Checkup:
             for w in verdict.words if verdict else []:
                 words.append(WordVerdict(w.word, w.status, w.start + start, w.end + start, w.repeats, w.checked))
         embedding = self._reference_embedding(reference)
-        overall = None if embedding is None else cosine(embedding, self._embed(audio.samples, audio.sample_rate))
+        overall = _overall_similarity(result.chunk_reports, result.chunk_spans)
         loudness = self._loudness(audio)
         notes = self.notes(language)  # after every part ran: a part that broke just now is named
         still = [w.word for w in words if w.status != "spoken"]
@@ -246,6 +254,9 @@ class Checkup:
         language = (language or self.settings.language).lower()
         if not tokenize(clean_text(text or "")):
             raise InputError("The text is empty.", "Type the words the recording should say.")
+        if len(text) > self.settings.max_chars:  # the word check's grammar grows with the text
+            raise InputError(f"The text is {len(text)} characters long; the maximum is {self.settings.max_chars}.",
+                             "Check a shorter part of the recording, or raise F5UI_MAX_CHARS.")
         audio = read_audio(audio_path, max_seconds=self.settings.max_align_seconds)
         if audio.truncated:
             raise InputError(f"The audio is longer than {self.settings.max_align_seconds:.0f} s.",
@@ -262,6 +273,15 @@ class Checkup:
         chunk = ChunkReport(0, text, [ChunkTake(0, verdict)], 0)
         return QualityReport(verdict.words, _accuracy(verdict.words), verdict.similarity, loudness, [chunk],
                              self.method(language), notes)
+
+
+def _overall_similarity(chunks: list[ChunkReport], spans: list[ChunkHint]) -> float | None:
+    """The kept chunks' similarities, weighted by their length: the judge embedded every chunk already,
+    and one embedding of the whole take would cost what the take's length makes it cost."""
+    weighted = [(chunk.kept.verdict.similarity, end - start) for chunk, (_text, start, end) in zip(chunks, spans)
+                if chunk.kept.verdict is not None and chunk.kept.verdict.similarity is not None]
+    total = sum(length for _similarity, length in weighted)
+    return round(sum(s * length for s, length in weighted) / total, 4) if total else None
 
 
 def _accuracy(words: list[WordVerdict]) -> float | None:

@@ -7,6 +7,11 @@ import logging
 log = logging.getLogger(__name__)
 
 
+def cuda_or_cpu(requested: str) -> str:
+    """The device for libraries that run on CUDA or the CPU only (faster-whisper, resemblyzer, x-vectors)."""
+    return "cuda" if resolve_device(requested).startswith("cuda") else "cpu"
+
+
 def resolve_device(requested: str) -> str:
     """'auto' → cuda, then mps, then cpu. An explicit device that is not there falls back to cpu
     with a warning, so a misconfigured pod still serves."""

@@ -9,10 +9,14 @@ never tells whether some other path exists."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import InputError
+
+# A saved voice's id, which names its folder here and in the bucket: anything else is never a path.
+VOICE_ID = re.compile(r"[0-9a-f]{16}")
 
 
 def not_uploaded() -> InputError:

@@ -4,6 +4,7 @@ JSON-able through `to_dict()`/`as_dict()`; this module imports nothing of f5ui."
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -63,6 +64,12 @@ class PreparedReference:
     text: str
     duration: float
     notices: list[str] = field(default_factory=list)  # e.g. "clipped to 12 s"
+
+    def cache_key(self) -> str:
+        """Names this reference's content for the caches built from it (its tensors on the device, its
+        speaker embedding): a saved voice overwritten in place keeps its path, so the file's version counts."""
+        stat = os.stat(self.audio_path)
+        return f"{self.audio_path}|{stat.st_mtime_ns}|{stat.st_size}|{self.text}"
 
 
 # --- word timings ----------------------------------------------------------------------------

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from f5ui.audio import read_audio
+from f5ui.audio import read_audio, resample
 from f5ui.checkup import Checkup
 from f5ui.config import from_env
 from f5ui.engine.synthesis import choose, chunk_seed
 from f5ui.schema import ChunkTake, GenerationParams, TakeVerdict, WordVerdict
-from f5ui.timing.chain import AlignmentChain, resample
+from f5ui.timing.chain import AlignmentChain
 from f5ui.timing.check import WordChecker
 from f5ui.timing.words import tokenize
 from tests.speech import CHECK_SENTENCES, HUMAN_CLIP_TEXT, check_speaker, clip, clip_dir, human_clip
@@ -316,12 +316,14 @@ def test_check_endpoint_over_the_api(client, mistakes):
     assert report["similarity"] > 0.9 and report["loudness"]["lufs"] < 0
 
 
-def test_check_endpoint_refuses_empty_text(client, mistakes):
+def test_check_endpoint_refuses_empty_and_overlong_text(client, mistakes):
     from gradio_client import handle_file
     from gradio_client.exceptions import AppError
 
     with pytest.raises(AppError, match="text is empty"):
         client.predict(handle_file(str(mistakes[0][2]["whole"].wav)), "  ", None, "en", api_name="/check")
+    with pytest.raises(AppError, match="the maximum is 5000"):  # F5UI_MAX_CHARS bounds the check's grammar too
+        client.predict(handle_file(str(mistakes[0][2]["whole"].wav)), "word " * 2000, None, "en", api_name="/check")
 
 
 # --- optional parts: a recognizer, a verification model; broken parts ----------------------------

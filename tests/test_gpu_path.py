@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import soundfile as sf
 import pytest
 import torch
 
@@ -82,3 +83,20 @@ def test_gpu_benchmark_runs_in_its_cpu_mode():
     rtf, vram, aligner = (cell.strip() for cell in row.strip("|").split("|")[1:])
     assert float(rtf) > 0 and vram == "n/a (CPU)"
     assert aligner == "whisperx"  # the aligner whose memory the GPU run reports is the one that ran
+
+
+def test_a_voice_saved_again_under_its_name_is_prepared_again(studio, ref_clip, tmp_path):
+    """Overwriting a saved voice keeps its id and path: the caches built from it must see the new audio."""
+    ref, ref_text = ref_clip
+    samples, rate = sf.read(str(ref))
+    shorter = tmp_path / "shorter.wav"
+    sf.write(str(shorter), samples[: int(len(samples) * 0.8)], rate)
+    params = GenerationParams(nfe_step=4, seed=1, max_takes=1)
+    studio.save_voice(ref, ref_text, "Saved Twice", overwrite=True)
+    tensors = studio.model.get().references
+    first = studio.generate(None, "", "Said in the first voice.", params, word_timings=False, voice="Saved Twice")
+    misses = tensors.misses
+    studio.save_voice(shorter, ref_text, "Saved Twice", overwrite=True)
+    second = studio.generate(None, "", "Said in the first voice.", params, word_timings=False, voice="Saved Twice")
+    assert tensors.misses == misses + 1  # the new audio was prepared, not the old one reused
+    assert second.duration < first.duration  # f5 sizes the output by the reference: the new, shorter one

@@ -15,7 +15,7 @@ import requests
 import soundfile as sf
 
 from f5ui.codecs import encode_stream
-from f5ui.engine.chunking import plan_chunks
+from f5ui.engine.chunking import MIN_FIRST_CHUNK_BYTES, plan_chunks
 from f5ui.schema import GenerationParams
 from f5ui.streaming import Done, Piece
 
@@ -37,6 +37,12 @@ def test_the_first_chunk_is_short_and_only_it_is_split(ref_clip):
     assert len(chunks[0]) <= len(chunks[2]) / 2 and all(c.strip() == SENTENCE.strip() for c in chunks[2:])
     one = plan_chunks(len(samples), rate, ref_text, SENTENCE, 1.0)
     assert one == [SENTENCE.strip()]  # a single chunk is never split
+    # Short sentences and clauses are not left as chunks of their own: the first chunk becomes two.
+    choppy = ("Right, so here is the plan for the morning. Go. Then we will walk to the harbour, buy some bread, "
+              "and sit by the water for a while. ") * 3
+    chunks = plan_chunks(len(samples), rate, ref_text, choppy, 1.0)
+    assert " ".join(chunks).split() == choppy.split()
+    assert min(len(c.encode()) for c in chunks) >= MIN_FIRST_CHUNK_BYTES and len(chunks[0]) < len(chunks[1])
 
 
 def test_stream_pieces_come_early_and_join_to_the_final_file(studio, ref_clip):

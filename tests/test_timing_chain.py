@@ -131,3 +131,24 @@ def test_numbers_are_interpolated_not_dropped(chain, speech):
 def test_aligners_setting_orders_and_ignores_unknown(tmp_path):
     chain = AlignmentChain(from_env({"F5UI_DATA_DIR": str(tmp_path), "F5UI_ALIGNERS": "sphinx, bogus"}))
     assert chain.order == ["sphinx", "estimate"]
+
+
+def test_an_availability_check_that_raises_hands_over_to_the_next_aligner(tmp_path, speech, monkeypatch):
+    """A broken optional package (here nltk, which whisperx's availability imports) turns that aligner
+    off for the request, with the reason; the next one times the words."""
+    import builtins
+
+    chain = AlignmentChain(from_env({"F5UI_DATA_DIR": str(tmp_path), "F5UI_ALIGNERS": "whisperx,sphinx"}))
+    real_import = builtins.__import__
+
+    def broken_nltk(name, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        if name == "nltk" or name.startswith("nltk."):
+            raise ImportError("nltk is broken")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", broken_nltk)
+    result = chain.align(speech.wav, speech.text)
+    assert result.backend == "sphinx"
+    assert result.attempts[0].backend == "whisperx" and "nltk is broken" in result.attempts[0].reason
+    assert len(result.words) == len(speech.text.split())
+    assert all(w.end <= sf.info(str(speech.wav)).duration + 0.05 for w in result.words)

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from f5ui.schema import AlignmentResult, Attempt, WordTiming
@@ -68,3 +69,22 @@ def test_to_dict_converts_numpy_floats():
     data = json.loads(json.dumps(result.to_dict()))
     assert data["words"][0] == {"word": "a", "start": 0.123, "end": 0.5, "confidence": 0.9, "interpolated": False}
     assert AlignmentResult.from_dict(data).words[0].start == 0.123
+
+
+def test_squeezed_frames_map_back_to_the_samples_they_hold():
+    """Pauses cut out for pocketsphinx: every 10 ms frame of the squeezed audio maps to the very
+    sample it starts with in the original, across pieces of any length (not whole frames)."""
+    from f5ui.timing.pauses import FRAME, squeeze
+
+    rng = np.random.default_rng(0)
+    parts = []
+    for _ in range(20):
+        parts.append(np.zeros(int(16000 * rng.uniform(0.3, 0.6)), np.float32))
+        parts.append((0.3 * rng.standard_normal(int(16000 * rng.uniform(0.3, 0.9)) + int(rng.integers(0, 159))))
+                     .astype(np.float32))
+    samples = np.concatenate(parts + [np.zeros(8000, np.float32)])
+    squeezed, timeline = squeeze(samples)
+    assert 0 < len(squeezed) < len(samples) and len(timeline) == -(-len(squeezed) // FRAME)
+    original = np.round(timeline * 16000).astype(int)
+    assert np.array_equal(squeezed[np.arange(len(timeline)) * FRAME], samples[original])
+    assert np.all(np.diff(timeline) > 0)

@@ -12,6 +12,7 @@ from gradio_client.exceptions import AppError
 
 from f5ui.config import from_env
 from f5ui.errors import InputError
+from f5ui.export import voice_sync
 from f5ui.paths import FileGate
 from f5ui.schema import GenerationParams
 from f5ui.service import Studio
@@ -95,12 +96,14 @@ def test_voices_survive_a_restart_and_generate_without_preprocessing(tiny_env, t
         with pytest.raises(AppError, match="already saved"):
             client.predict(handle_file(str(ref_clip[0])), ref_clip[1], "restart voice", False, "",
                            api_name="/save_voice")
+        # The voice folder is not served: nothing of the library is reachable by URL.
+        voice_files = [p for p in (data / "voices").rglob("*") if p.is_file()]
+        assert voice_files
+        assert all(requests.get(f"{second.url}/gradio_api/file={p}", timeout=5).status_code in (403, 404)
+                   for p in voice_files)
         assert client.predict("Restart Voice", "Renamed", api_name="/rename_voice")["name"] == "Renamed"
         assert client.predict("Renamed", api_name="/delete_voice") == []
-        # The voice folder is not served: nothing of the library is reachable by URL.
-        voice_files = list((data / "voices").rglob("*"))
-        assert voice_files == [] or all(requests.get(f"{second.url}/gradio_api/file={p}", timeout=5).status_code
-                                        in (403, 404) for p in voice_files)
+        assert not [p for p in (data / "voices").rglob("*") if p.is_file()]
     finally:
         second.stop()
 
@@ -118,6 +121,13 @@ def test_voices_sync_through_the_bucket(tiny_env, tmp_path, ref_clip, s3_open, m
     assert sf.read(str(imported.audio_path))[0].tolist() == sf.read(str(here.voice_list()[0].audio_path))[0].tolist()
     there.save_voice(ref_clip[0], ref_clip[1], "Only There")
     assert there.sync_voices()["pushed"] == ["Only There"] and here.sync_voices()["imported"] == ["Only There"]
+    # Keys the bucket holds are not trusted either: an id like ".." is never fetched to a path.
+    bucket = s3_open.env()["F5UI_S3_BUCKET"]
+    for name in ("voice.json", "reference.wav"):
+        s3_open.s3().put_object(Bucket=bucket, Key=f"sync/voices/../{name}", Body=b"{}")
+    assert "sync/voices/../voice.json" in s3_open.keys_under("sync/voices/")
+    assert ".." not in voice_sync.remote_voice_ids(there.exports, "sync")
+    assert there.sync_voices() == {"pushed": [], "imported": [], "skipped": []}
     local = Studio(from_env({**tiny_env, "F5UI_DATA_DIR": str(tmp_path / "local")}), files=FileGate(None))
     with pytest.raises(InputError, match="needs an S3 bucket"):
         local.sync_voices()

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .chunking import chunk_frames, padded_ref_text
+
 TARGET_RMS = 0.1  # infer_batch_process's default target_rms
 MAX_REFERENCES = 8  # prepared references kept on the device
 
@@ -68,8 +70,7 @@ def prepare(samples: np.ndarray, rate: int, text: str, model: Any, device: str) 
     with torch.inference_mode():
         mel = model.mel_spec(audio).permute(0, 2, 1)  # what CFM.sample does with a wave
         mel = mel.to(next(model.parameters()).dtype)
-    padded = text + " " if len(text[-1].encode("utf-8")) == 1 else text
-    return PreparedTensors(mel, audio.shape[-1] // hop_length, rms, padded)
+    return PreparedTensors(mel, audio.shape[-1] // hop_length, rms, padded_ref_text(text))
 
 
 def infer_chunk(loaded: Any, ref: PreparedTensors, chunk: str, nfe_step: int, cfg_strength: float,
@@ -79,9 +80,8 @@ def infer_chunk(loaded: Any, ref: PreparedTensors, chunk: str, nfe_step: int, cf
     import torch
     from f5_tts.model.utils import convert_char_to_pinyin
 
-    local_speed = 0.3 if len(chunk.encode("utf-8")) < 10 else speed
     text = convert_char_to_pinyin([ref.text + chunk])
-    duration = ref.frames + int(ref.frames / len(ref.text.encode("utf-8")) * len(chunk.encode("utf-8")) / local_speed)
+    duration = ref.frames + chunk_frames(ref.frames, ref.text, chunk, speed)  # the rule the chunks were planned by
     with torch.inference_mode():
         generated, _ = loaded.model.sample(cond=ref.mel, text=text, duration=duration, steps=nfe_step,
                                            cfg_strength=cfg_strength, sway_sampling_coef=sway_sampling_coef)

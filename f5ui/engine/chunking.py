@@ -99,8 +99,22 @@ def chunk_frames(ref_frames: int, ref_text: str, chunk: str, speed: float) -> in
     return int(ref_frames / _bytes(ref_text) * _bytes(chunk) / local_speed)
 
 
-def _padded(ref_text: str) -> str:
+def padded_ref_text(ref_text: str) -> str:
     return ref_text + " " if _bytes(ref_text[-1]) == 1 else ref_text  # as infer_batch_process pads it
+
+
+def _split_first(chunk: str, quarter: int) -> list[str]:
+    """The first chunk as a short lead (about `quarter` bytes, at a sentence, clause or word) and the
+    rest in one piece: one join more, and neither piece so short that the model slows it down."""
+    from f5_tts.infer.utils_infer import chunk_text
+
+    first = [piece for piece in chunk_text(chunk, max_chars=quarter) if piece.strip()]
+    pieces = split_to_fit(first[0], quarter) + first[1:]
+    lead = 1
+    while lead < len(pieces) and _bytes(" ".join(pieces[:lead])) < MIN_FIRST_CHUNK_BYTES:
+        lead += 1
+    head, rest = " ".join(pieces[:lead]), " ".join(pieces[lead:])
+    return [head, rest] if _bytes(rest) >= MIN_FIRST_CHUNK_BYTES else [chunk]
 
 
 def plan_chunks(ref_samples: int, ref_sample_rate: int, ref_text: str, gen_text: str, speed: float) -> list[str]:
@@ -113,15 +127,10 @@ def plan_chunks(ref_samples: int, ref_sample_rate: int, ref_text: str, gen_text:
     limit = max(1, max_bytes)
     chunks = [piece for chunk in chunk_text(gen_text, max_chars=max_bytes) for piece in split_to_fit(chunk, limit)]
     if len(chunks) > 1:  # at sentences first (f5's way), and a first sentence too long at clauses or words
-        quarter = max(MIN_FIRST_CHUNK_BYTES, max_bytes // FIRST_CHUNK_SHARE)
-        first = [piece for piece in chunk_text(chunks[0], max_chars=quarter) if piece.strip()]
-        head = split_to_fit(first[0], quarter)
-        while len(head) > 1 and _bytes(head[-1]) < MIN_FIRST_CHUNK_BYTES:  # no tail the model would slow down
-            head[-2:] = [f"{head[-2]} {head[-1]}"]
-        chunks = head + first[1:] + chunks[1:]
+        chunks = _split_first(chunks[0], max(MIN_FIRST_CHUNK_BYTES, max_bytes // FIRST_CHUNK_SHARE)) + chunks[1:]
 
     ref_frames = int(round(ref_samples * target_sample_rate / ref_sample_rate)) // hop_length
-    padded = _padded(ref_text)
+    padded = padded_ref_text(ref_text)
     frames = [chunk_frames(ref_frames, padded, chunk, speed) for chunk in chunks]
     frames_per_second = target_sample_rate / hop_length
     planned_seconds = sum(frames) / frames_per_second
@@ -143,7 +152,7 @@ def chunk_spans(ref_samples: int, ref_sample_rate: int, ref_text: str, chunks: l
     (its duration rule, including the slow-down of very short chunks), joined with its cross-fade."""
     from f5_tts.infer.utils_infer import hop_length, target_sample_rate
 
-    padded = _padded(ref_text)
+    padded = padded_ref_text(ref_text)
     ref_frames = int(round(ref_samples * target_sample_rate / ref_sample_rate)) // hop_length
     spans, cursor = [], 0
     for chunk in chunks:

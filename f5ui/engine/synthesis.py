@@ -13,7 +13,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -138,7 +138,7 @@ class Plan:
     chunks: list[str]
     seed: int
     params: GenerationParams
-    waves: list[np.ndarray] = field(default_factory=list)  # the kept take of each chunk, as generated
+    ref_key: str  # the reference's cache key, read once per take
     mels: list[np.ndarray] = field(default_factory=list)
     reports: list[ChunkReport] = field(default_factory=list)  # every take tried, per chunk
 
@@ -155,7 +155,7 @@ def plan(reference: PreparedReference, text: str, params: GenerationParams) -> P
     check_reference_text(reference.text, ref.duration)
     chunks = plan_chunks(len(ref.samples), ref.sample_rate, reference.text, text, params.speed)
     seed = params.seed if params.seed is not None else random.randint(0, MAX_SEED)
-    return Plan(reference, ref.samples, ref.sample_rate, text, chunks, seed, params)
+    return Plan(reference, ref.samples, ref.sample_rate, text, chunks, seed, params, reference.cache_key())
 
 
 def generate_chunk(loaded, take: Plan, index: int, seed: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
@@ -163,7 +163,7 @@ def generate_chunk(loaded, take: Plan, index: int, seed: int) -> tuple[np.ndarra
     (chunk_inference.py: the same steps as infer_batch_process, the reference prepared once per
     voice), seeded with `seed`. The caller holds the model's inference lock."""
     params = take.params
-    ref = loaded.references.get(f"{take.reference.audio_path}|{take.reference.text}", take.ref_samples,
+    ref = loaded.references.get(take.ref_key, take.ref_samples,
                                 take.ref_rate, take.reference.text, loaded.model, loaded.device)
     seed_everything(seed)
     wave, mel = infer_chunk(loaded, ref, take.chunks[index], params.nfe_step, params.cfg_strength, params.speed)
@@ -188,7 +188,7 @@ def stream(service: ModelService, take: Plan, progress: Progress = lambda fracti
            max_takes: int = 1) -> Iterator[tuple[np.ndarray, int]]:
     """The take's audio as it is generated: (samples, sample rate) pieces that, joined, are the
     final audio. With a `judge`, a chunk whose take it flags is made again with a new seed, up to
-    `max_takes` takes, and the best one is kept. After the last piece, `take.waves`, `take.mels`
+    `max_takes` takes, and the best one is kept. After the last piece, `take.mels`
     and `take.reports` hold every chunk's kept take and what was tried."""
     from f5_tts.infer.utils_infer import target_sample_rate
 
@@ -198,7 +198,7 @@ def stream(service: ModelService, take: Plan, progress: Progress = lambda fracti
     service.get(on_wait=lambda detail: progress(0.05, detail))  # waits for the load
     timings["model_wait"] = time.perf_counter() - started
     fader = CrossFader(int(take.params.cross_fade * target_sample_rate))
-    take.waves, take.mels, take.reports = [], [], []
+    take.mels, take.reports = [], []
     timings["inference"] = timings["check"] = 0.0
     for index, text in enumerate(take.chunks):
         tried: list[ChunkTake] = []
@@ -221,7 +221,6 @@ def stream(service: ModelService, take: Plan, progress: Progress = lambda fracti
         kept = choose(tried)
         take.reports.append(ChunkReport(index, text, tried, kept))
         wave, mel = generated[kept]
-        take.waves.append(wave)
         take.mels.append(mel)
         ready = fader.push(wave)
         if len(ready):
@@ -236,7 +235,8 @@ def _generate_timed(service: ModelService, take: Plan, index: int, seed: int,
     with service.inference_lock:
         began, started = time.time(), time.perf_counter()
         _SERVICES[id(service)] = service
-        wave, mel = _chunk_on_gpu(id(service), take, index, seed)
+        # Only what the chunk needs crosses into ZeroGPU's worker (its arguments are pickled), not the take so far.
+        wave, mel = _chunk_on_gpu(id(service), replace(take, mels=[], reports=[]), index, seed)
         timings["inference"] += time.perf_counter() - started
         ended = time.time()  # inside the lock: the log shows that generations never overlap
     log.info("Chunk %d/%d, seed %d: %.2f s inference (%.3f–%.3f)", index + 1, len(take.chunks), seed, ended - began,

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..audio import read_audio
 from ..errors import InputError
+from ..paths import VOICE_ID
 from ..schema import PreparedReference
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ class VoiceLibrary:
     def adopt(self, voice_id: str, meta: Path, audio: Path) -> Voice | None:
         """Take in a voice from elsewhere (S3 sync): its files, under its id; None when its name is
         taken here by another voice, or its files are not a voice."""
-        if not re.fullmatch(r"[0-9a-f]{16}", voice_id):
+        if not VOICE_ID.fullmatch(voice_id):
             return None
         folder = self.root / voice_id
         with self._lock:

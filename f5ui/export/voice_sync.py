@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from ..paths import VOICE_ID
 from .stores import Store
 
 log = logging.getLogger(__name__)
@@ -16,13 +17,14 @@ AUDIO = "reference.wav"
 
 
 def remote_voice_ids(store: Store, prefix: str) -> set[str]:
-    """Ids of the voices in the bucket that have both their files."""
+    """Ids of the voices in the bucket that have both their files. A key is the bucket's word, not ours:
+    only well-formed ids are kept, so none becomes a path (`..`) before the library checks it."""
     base = f"{prefix.strip('/')}/voices/".lstrip("/")
     files: dict[str, set[str]] = {}
     for key in store.list(base):
         voice_id, _, name = key[len(base):].partition("/")
         files.setdefault(voice_id, set()).add(name)
-    return {voice_id for voice_id, names in files.items() if {META, AUDIO} <= names}
+    return {voice_id for voice_id, names in files.items() if VOICE_ID.fullmatch(voice_id) and {META, AUDIO} <= names}
 
 
 def push(store: Store, prefix: str, voice_id: str, folder: Path) -> None:

@@ -12,11 +12,13 @@ import threading
 
 import numpy as np
 
+from ..audio import SPEECH_RATE, resample
+from ..device import cuda_or_cpu
 from ..packages import PackageProbe
 
 log = logging.getLogger(__name__)
 
-ENCODER_RATE = 16000
+ENCODER_RATE = SPEECH_RATE
 MIN_SECONDS = 0.5  # shorter audio gives no stable embedding
 
 
@@ -24,7 +26,8 @@ class SpeakerSimilarity:
     """One encoder per process, loaded on first use (or by `load()` in the background)."""
 
     def __init__(self, device: str = "cpu", model: str = "") -> None:
-        self.device = device
+        self.requested_device = device  # F5UI_DEVICE: auto, cuda, cpu…; resolved when the encoder loads
+        self.device = ""
         self.model = model  # "" = resemblyzer
         self.package = PackageProbe("resemblyzer", "resemblyzer")
         self._encoder = None
@@ -34,10 +37,8 @@ class SpeakerSimilarity:
 
     def problem(self) -> str:
         """'' when it can run, else why not."""
-        ok, reason = self.package.availability()
-        if ok or (self.model and not self.fallback_reason):
-            return ""
-        return reason
+        ok, reason = self.package.availability()  # resemblyzer also finds the speech for either encoder
+        return "" if ok else reason
 
     @property
     def name(self) -> str:
@@ -48,6 +49,8 @@ class SpeakerSimilarity:
             self._load()
 
     def _load(self) -> None:
+        if not self.device:
+            self.device = cuda_or_cpu(self.requested_device)
         if self.model and self._xvector is None and not self.fallback_reason:
             try:
                 from transformers import AutoFeatureExtractor, AutoModelForAudioXVector
@@ -71,13 +74,9 @@ class SpeakerSimilarity:
     def embed(self, samples: np.ndarray, sample_rate: int) -> np.ndarray | None:
         """A unit-length embedding of the voice in `samples`, or None when there is too little speech."""
         from resemblyzer import preprocess_wav
-        from scipy.signal import resample_poly
 
-        samples = np.asarray(samples, dtype=np.float32)
-        if sample_rate != ENCODER_RATE:
-            g = np.gcd(int(sample_rate), ENCODER_RATE)
-            samples = resample_poly(samples, ENCODER_RATE // g, int(sample_rate) // g).astype(np.float32)
-        speech = preprocess_wav(samples, source_sr=ENCODER_RATE)  # normalizes volume, drops silences (webrtcvad)
+        # preprocess_wav normalizes the volume and drops silences (webrtcvad)
+        speech = preprocess_wav(resample(samples, sample_rate, ENCODER_RATE), source_sr=ENCODER_RATE)
         if len(speech) < MIN_SECONDS * ENCODER_RATE:
             return None
         with self._lock:

@@ -9,12 +9,13 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
+from ..audio import SPEECH_RATE
 from ..config import Settings
 from ..packages import PackageProbe
 from ..schema import ChunkHint
 from .words import Timed, Token
 
-SAMPLE_RATE = 16000  # every backend works on 16 kHz mono (wav2vec2, pocketsphinx, Google LINEAR16)
+SAMPLE_RATE = SPEECH_RATE  # every backend works on 16 kHz mono (wav2vec2, pocketsphinx, Google LINEAR16)
 
 
 def pcm16(samples: np.ndarray) -> bytes:

@@ -4,7 +4,6 @@ works, and say for every earlier one why it was skipped or failed."""
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
 from collections.abc import Sequence
@@ -12,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import SILENCE_PEAK, probe_audio, read_audio
+from ..audio import SILENCE_PEAK, probe_audio, read_audio, resample
 from ..config import Settings, from_env
 from ..errors import InputError, UserFacingError, redact_paths
 from ..schema import AlignmentResult, Attempt, ChunkHint, WordTiming
 from ..text import clean_text
-from .base import SAMPLE_RATE, AlignInput, Availability, Backend, BackendOutput
+from .base import AlignInput, Availability, Backend, BackendOutput
 from .errors import BackendFailed, BackendSkipped
 from .registry import BACKEND_NAMES, LAST_RESORT, build_backends
 from .words import finalize, tokenize
@@ -27,17 +26,6 @@ log = logging.getLogger(__name__)
 MOSTLY_INTERPOLATED = 0.3  # more untimed words than this: the backend's result is weak
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")  # en, yue, pt-br, zh-hans
 NOT_CONFIGURED_FIX = "Add {name} to F5UI_ALIGNERS to use it."
-
-
-def resample(samples: np.ndarray, sample_rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
-    """Mono float32 at `target` Hz (polyphase: exact ratio, no drift of times)."""
-    samples = np.asarray(samples, dtype=np.float32)
-    if sample_rate == target:
-        return samples
-    from scipy.signal import resample_poly
-
-    g = math.gcd(int(sample_rate), int(target))
-    return resample_poly(samples, target // g, int(sample_rate) // g).astype(np.float32)
 
 
 class AlignmentChain:
@@ -67,9 +55,12 @@ class AlignmentChain:
         """Whether backend `name` can run (for `language`), why not, and the fix. Cheap: loads nothing."""
         if name not in self.order:
             return Availability.no("not in F5UI_ALIGNERS", NOT_CONFIGURED_FIX.format(name=name))
+        return self._backend_availability(name, (language or self.settings.language).lower())
+
+    def _backend_availability(self, name: str, language: str) -> Availability:
         try:
-            return self.backends[name].availability((language or self.settings.language).lower())
-        except Exception as exc:  # a status panel must not break on a broken optional backend
+            return self.backends[name].availability(language)
+        except Exception as exc:  # neither the status panel nor an alignment may break on a broken optional backend
             log.warning("aligner %s: availability check raised", name, exc_info=True)
             return Availability.no(f"{type(exc).__name__}: {exc}",
                                    "The next aligner in F5UI_ALIGNERS is used; see the detail and the log.")
@@ -135,7 +126,7 @@ class AlignmentChain:
         attempts: list[Attempt] = []
         for name in order:
             started = time.perf_counter()
-            available = self.backends[name].availability(language)  # checked here, once, for every backend
+            available = self._backend_availability(name, language)  # checked here, once, for every backend
             if not available.ok:
                 attempts.append(Attempt(name, "skipped", redact_paths(available.reason)))
                 log.info("aligner %s skipped: %s", name, available.reason)

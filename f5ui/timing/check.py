@@ -31,8 +31,8 @@ import numpy as np
 from ..config import Settings
 from ..packages import PackageProbe
 from ..schema import WordVerdict
-from .base import SAMPLE_RATE, Availability, NeedsPackage
-from .pauses import original_time, pcm16, squeeze
+from .base import SAMPLE_RATE, Availability, NeedsPackage, pcm16
+from .pauses import original_time, squeeze
 from .words import Token
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import SAMPLE_RATE, pcm16
-
-__all__ = ["original_time", "pcm16", "squeeze"]
+from .base import SAMPLE_RATE
 from .estimate import speech_spans
 
 PAD = 0.03  # seconds kept around each stretch of speech
@@ -23,12 +21,16 @@ def squeeze(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     spans = speech_spans(samples, SAMPLE_RATE)
     if not spans:
         return np.zeros(0, dtype=np.float32), np.zeros(0)
-    pieces, times = [], []
-    for start, end in spans:
-        a, b = max(0, int((start - PAD) * SAMPLE_RATE)), min(len(samples), int((end + PAD) * SAMPLE_RATE))
-        pieces.append(samples[a:b])
-        times.append(np.arange(a, b, FRAME) / SAMPLE_RATE)
-    return np.concatenate(pieces), np.concatenate(times)
+    cuts = [(max(0, int((start - PAD) * SAMPLE_RATE)), min(len(samples), int((end + PAD) * SAMPLE_RATE)))
+            for start, end in spans]
+    squeezed = np.concatenate([samples[a:b] for a, b in cuts])
+    # Frames run over the joined pieces, so a frame's sample is found in the piece that holds it.
+    starts = np.array([a for a, _ in cuts])
+    ends = np.cumsum([b - a for a, b in cuts])  # where each piece ends in the squeezed audio
+    frames = np.arange(0, len(squeezed), FRAME)
+    piece = np.searchsorted(ends, frames, side="right")
+    begins = np.concatenate([[0], ends[:-1]])  # where each piece begins there
+    return squeezed, (starts[piece] + frames - begins[piece]) / SAMPLE_RATE
 
 
 def original_time(timeline: np.ndarray, frame: int) -> float:

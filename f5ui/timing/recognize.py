@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Settings
+from ..device import cuda_or_cpu
 from ..packages import PackageProbe
 from .base import Availability, NeedsPackage
 from .words import Token, tokenize
@@ -68,11 +69,10 @@ class FreeRecognizer(NeedsPackage):
             try:
                 from faster_whisper import WhisperModel
 
-                device = "cuda" if self.settings.device.startswith("cuda") else "cpu"
+                device = cuda_or_cpu(self.settings.device)
                 self._model = WhisperModel(self.settings.check_asr, device=device,
                                            compute_type="default" if device == "cuda" else "int8",
-                                           download_root=str(Path(self.settings.data_dir or ".") / "models" /
-                                                             "faster-whisper"))
+                                           download_root=str(self.settings.writable_dir("models/faster-whisper")))
                 log.info("Check recognizer loaded: %s", self.settings.check_asr)
             except Exception as exc:  # any failure turns only this part off
                 self._error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]

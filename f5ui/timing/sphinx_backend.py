@@ -14,9 +14,9 @@ import threading
 
 from ..config import Settings
 from ..packages import PackageProbe
-from .base import SAMPLE_RATE, AlignInput, Availability, BackendOutput, NeedsPackage
+from .base import SAMPLE_RATE, AlignInput, Availability, BackendOutput, NeedsPackage, pcm16
 from .errors import BackendFailed, BackendSkipped
-from .pauses import original_time, pcm16, squeeze
+from .pauses import original_time, squeeze
 from .words import Timed
 
 log = logging.getLogger(__name__)
