@@ -12,7 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from .config import Settings
-from .diagnostics import Context, Diagnostics, create_diagnostics
+from .diagnostics import Diagnostics, diagnostics_for
 from .logs import configure_logging
 from .openai_api import create_openai_router
 from .paths import FileGate
@@ -24,12 +24,6 @@ from .ui.app import build_app
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-
-
-def create_diagnostics_for(studio: Studio) -> Diagnostics:
-    """The app's diagnostics, built from the parts they read."""
-    return create_diagnostics(Context(studio.settings, studio.model, studio.aligner, studio.output_dir,
-                                      studio.exports, studio.checkup))
 
 
 def create_app(studio: Studio, diagnostics: Diagnostics, retention: Retention | None = None) -> FastAPI:
@@ -89,7 +83,7 @@ def serve(settings: Settings) -> None:
     import matplotlib.pyplot  # noqa: F401
 
     studio = Studio(settings)
-    diagnostics = create_diagnostics_for(studio)
+    diagnostics = diagnostics_for(studio)
     diagnostics.run_fast()  # milliseconds; one log line per check before anything serves
     retention = Retention([studio.output_dir, settings.upload_dir], settings.retention_hours)
     retention.start()  # deletes what earlier runs left past the retention, then sweeps periodically

@@ -18,26 +18,26 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 import logging
 import os
 import re
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import soundfile as sf
-
 from . import hosting
+from .codecs import encode
 from .config import Settings, from_env
+from .engine.synthesis import validate_request
 from .errors import UserFacingError
 from .logs import configure_logging
+from .retention import Retention
 from .schema import ERROR, READY, GenerationParams
-from .service import Studio
+from .service import EXPORT_FORMATS, Studio
 from .streaming import Piece
 from .text import request_text
 
@@ -94,6 +94,9 @@ def fetch_reference(source: str, folder: Path, max_bytes: int, timeout: float) -
     folder.mkdir(parents=True, exist_ok=True)
     match = _DATA_URI.match(source)
     if match:
+        if (len(source) - match.end()) * 3 // 4 > max_bytes:  # before decoding: the decoded size, bounded
+            raise JobError(f"'ref_audio' is larger than {max_bytes / 2**20:.0f} MB.", "Send a shorter clip.",
+                           "ref_audio")
         try:
             raw = base64.b64decode(source[match.end():], validate=True)
         except (binascii.Error, ValueError) as exc:
@@ -113,31 +116,35 @@ def fetch_reference(source: str, folder: Path, max_bytes: int, timeout: float) -
 
 
 def _download(url: str, max_bytes: int, timeout: float) -> tuple[bytes, str]:
+    """At most `max_bytes` within `timeout` seconds in all (requests' own timeout is per read). No
+    redirects: a redirect could lead anywhere, plain http and the worker's own network included."""
     import requests
 
+    too_large = JobError(f"'ref_audio' is larger than {max_bytes / 2**20:.0f} MB.", "Send a shorter clip.", "ref_audio")
+    deadline = time.monotonic() + timeout
     try:
-        with requests.get(url, stream=True, timeout=timeout) as answer:
+        with requests.get(url, stream=True, timeout=timeout, allow_redirects=False) as answer:
+            if answer.is_redirect:
+                raise JobError("'ref_audio' answered with a redirect, which the worker does not follow.",
+                               "Send the final https URL (a presigned URL works).", "ref_audio")
             if answer.status_code != 200:
                 raise JobError(f"'ref_audio' could not be downloaded (HTTP {answer.status_code}).",
                                "Check that the URL is public or presigned and not expired.", "ref_audio")
             body = bytearray()
-            for block in answer.iter_content(1 << 16):
+            # read1: whatever has arrived (iter_content waits for whole blocks, past any deadline)
+            while block := answer.raw.read1(1 << 16, decode_content=True):
                 body += block
                 if len(body) > max_bytes:
-                    raise JobError(f"'ref_audio' is larger than {max_bytes / 2**20:.0f} MB.", "Send a shorter clip.",
-                                   "ref_audio")
+                    raise too_large
+                if time.monotonic() > deadline:
+                    raise JobError(f"'ref_audio' took longer than {timeout:.0f} s to download.",
+                                   "Host the clip somewhere faster, or inline it as a data: URI.", "ref_audio")
             kind = answer.headers.get("content-type", "").split(";")[0].strip().lower()
     except requests.RequestException as exc:
         raise JobError(f"'ref_audio' could not be downloaded ({type(exc).__name__}).", "Check the URL.",
                        "ref_audio") from exc
     suffix = _SUFFIX.get(kind) or (Path(url.split("?", 1)[0]).suffix.lower()[:6] or ".wav")
     return bytes(body), suffix
-
-
-def _wav_base64(samples: np.ndarray, rate: int) -> str:
-    buffer = io.BytesIO()
-    sf.write(buffer, np.asarray(samples, dtype=np.float32), rate, format="WAV", subtype="PCM_16")
-    return base64.b64encode(buffer.getvalue()).decode()
 
 
 class Worker:
@@ -149,11 +156,10 @@ class Worker:
     # --- the fitness check ---------------------------------------------------------------------
     def fitness(self) -> None:
         """Raise (and so stop the worker at start) when it could not serve a single job."""
-        from .diagnostics import Context, create_diagnostics
+        from .diagnostics import diagnostics_for
 
         studio = self.studio
-        diagnostics = create_diagnostics(Context(self.settings, studio.model, studio.aligner, studio.output_dir,
-                                                 studio.exports, studio.checkup))
+        diagnostics = diagnostics_for(studio)
         fatal = [c for c in diagnostics.run_fast() if c.status == ERROR and c.group == "model"]
         if fatal:
             raise RuntimeError("; ".join(f"{c.name}: {c.detail} Fix: {c.fix}" for c in fatal))
@@ -165,17 +171,23 @@ class Worker:
 
     # --- jobs ----------------------------------------------------------------------------------
     def _request(self, job: Any) -> tuple[dict[str, Any], Path | None, GenerationParams]:
+        """The job's input and parameters, all checked before anything is fetched or generated."""
         data = parse_input(job)
-        ref = None
-        if data.get("ref_audio") and not data.get("voice"):
-            ref = fetch_reference(data["ref_audio"], self.jobs_dir, int(self.settings.max_upload_mb * 2**20),
-                                  self.settings.fetch_timeout)
         seed = data.get("seed")
         params = GenerationParams(speed=float(data.get("speed", 1.0)), nfe_step=int(data.get("nfe_step", 32)),
                                   cfg_strength=float(data.get("cfg_strength", 2.0)),
                                   cross_fade=float(data.get("cross_fade", 0.15)),
                                   seed=None if seed is None or seed < 0 else seed,
                                   remove_silence=bool(data.get("remove_silence", False)))
+        validate_request(data["text"], params, self.settings.max_chars, data.get("ref_text") or "")
+        # Without a bucket an export goes to the volume's exports/ folder (its location is in the answer).
+        if data.get("export") and data.get("audio_format", "mp3") not in EXPORT_FORMATS:
+            raise JobError(f"Unknown audio_format {data['audio_format']!r}.",
+                           f"Use one of: {', '.join(EXPORT_FORMATS)}.", "audio_format")
+        ref = None
+        if data.get("ref_audio") and not data.get("voice"):
+            ref = fetch_reference(data["ref_audio"], self.jobs_dir, int(self.settings.max_upload_mb * 2**20),
+                                  self.settings.fetch_timeout)
         return data, ref, params
 
     @staticmethod
@@ -185,10 +197,6 @@ class Worker:
         return ((ref, request_text(data.get("ref_text"), "ref_text"), data["text"], params),
                 {"word_timings": bool(data.get("word_timings", True)),
                  "aligner": None if aligner in ("", "auto") else aligner, "voice": data.get("voice") or None})
-
-    def _generate(self, data: dict[str, Any], ref: Path | None, params: GenerationParams):  # noqa: ANN202
-        args, options = self._arguments(data, ref, params)
-        return self.studio.generate(*args, **options)
 
     def _output(self, data: dict[str, Any], result) -> dict[str, Any]:  # noqa: ANN001
         timing = result.timing.alignment.to_dict() if result.timing else None
@@ -202,44 +210,45 @@ class Worker:
         return out
 
     def handle(self, job: Any) -> dict[str, Any]:
+        ref = None
         try:
             data, ref, params = self._request(job)
-            try:
-                return self._output(data, self._generate(data, ref, params))
-            finally:
-                if ref is not None:
-                    ref.unlink(missing_ok=True)
-        except JobError as error:
-            return error.output()
-        except UserFacingError as error:
-            return JobError(error.problem, error.fix).output()
-        except Exception as exc:  # never a traceback to the caller; the log has it
-            log.exception("Job failed")
-            return JobError(f"The job failed: {type(exc).__name__}.", "See the worker's log.").output()
-
-    def handle_stream(self, job: Any) -> Iterator[dict[str, Any]]:
-        """Pieces of audio while the take is generated, then the result (as `handle`'s)."""
-        try:
-            data, ref, params = self._request(job)
-        except (JobError, UserFacingError) as error:
-            yield error.output() if isinstance(error, JobError) else JobError(error.problem, error.fix).output()
-            return
-        try:
             args, options = self._arguments(data, ref, params)
-            for item in self.studio.generate_stream(*args, **options):
-                if isinstance(item, Piece):
-                    yield {"chunk": item.index, "sample_rate": item.sample_rate,
-                           "audio_base64": _wav_base64(item.samples, item.sample_rate)}
-                else:
-                    yield {"done": True, **self._output(data, item.result)}
-        except UserFacingError as error:
-            yield JobError(error.problem, error.fix).output()
-        except Exception as error:
-            log.error("Job failed", exc_info=error)
-            yield JobError(f"The job failed: {type(error).__name__}.", "See the worker's log.").output()
+            return self._output(data, self.studio.generate(*args, **options))
+        except Exception as exc:
+            return _error_output(exc)
         finally:
             if ref is not None:
                 ref.unlink(missing_ok=True)
+
+    def handle_stream(self, job: Any) -> Iterator[dict[str, Any]]:
+        """Pieces of audio while the take is generated, then the result (as `handle`'s)."""
+        ref = None
+        try:
+            data, ref, params = self._request(job)
+            args, options = self._arguments(data, ref, params)
+            for item in self.studio.generate_stream(*args, **options):
+                if isinstance(item, Piece):
+                    wav = encode(item.samples, item.sample_rate, "wav")
+                    yield {"chunk": item.index, "sample_rate": item.sample_rate,
+                           "audio_base64": base64.b64encode(wav).decode()}
+                else:
+                    yield {"done": True, **self._output(data, item.result)}
+        except Exception as exc:
+            yield _error_output(exc)
+        finally:
+            if ref is not None:
+                ref.unlink(missing_ok=True)
+
+
+def _error_output(exc: Exception) -> dict[str, Any]:
+    """Any failure of a job as its error object: what to fix for the caller's mistakes, never a traceback."""
+    if isinstance(exc, JobError):
+        return exc.output()
+    if isinstance(exc, UserFacingError):
+        return JobError(exc.problem, exc.fix).output()
+    log.error("Job failed", exc_info=exc)
+    return JobError(f"The job failed: {type(exc).__name__}.", "See the worker's log.").output()
 
 
 def main() -> None:
@@ -249,6 +258,8 @@ def main() -> None:
     settings = hosting.apply(from_env())  # the network volume and the caches on it
     configure_logging(settings.writable_dir("logs"))
     worker = Worker(settings)
+    # Every job leaves its take in outputs/ on the volume: swept as the app sweeps them (F5UI_RETENTION_HOURS).
+    Retention([worker.studio.output_dir, settings.upload_dir], settings.retention_hours).start()
     handler = worker.handle_stream if settings.worker_stream else worker.handle
     on_runpod = os.environ.get("RUNPOD_WEBHOOK_GET_JOB") is not None
     if on_runpod:

@@ -60,12 +60,10 @@ _DIAGNOSTICS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def diagnostics_for(studio) -> Any:  # noqa: ANN001
     """The Diagnostics the server would build for `studio` (one per studio, so results accumulate)."""
-    from f5ui.diagnostics import Context, create_diagnostics
+    from f5ui.diagnostics import diagnostics_for as build
 
     if studio not in _DIAGNOSTICS:
-        _DIAGNOSTICS[studio] = create_diagnostics(
-            Context(studio.settings, studio.model, studio.aligner, studio.output_dir, studio.exports,
-                    studio.checkup))
+        _DIAGNOSTICS[studio] = build(studio)
     return _DIAGNOSTICS[studio]
 
 

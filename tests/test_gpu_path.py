@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import numpy as np
-import soundfile as sf
 import pytest
+import soundfile as sf
 import torch
 
 from f5ui.engine.chunk_inference import ReferenceTensors, infer_chunk

@@ -156,12 +156,13 @@ def test_gradio_own_upload_check_is_active_for_the_mounted_app(tiny_env, tmp_pat
     from gradio.processing_utils import _check_allowed
 
     from f5ui.config import from_env
-    from f5ui.server import create_app, create_diagnostics_for
+    from f5ui.diagnostics import diagnostics_for
+    from f5ui.server import create_app
     from f5ui.service import Studio
 
     settings = from_env(dict(tiny_env, F5UI_DATA_DIR=str(tmp_path), F5UI_PRELOAD="0"))
     studio = Studio(settings)
-    app = create_app(studio, create_diagnostics_for(studio))
+    app = create_app(studio, diagnostics_for(studio))
     token = LocalContext.blocks.set(app.state.blocks)
     try:
         with pytest.raises(InvalidPathError):

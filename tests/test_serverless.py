@@ -19,6 +19,7 @@ import pytest
 import requests
 import soundfile as sf
 
+from f5ui.errors import UserFacingError
 from tests.helpers import ROOT, free_port
 
 pytestmark = pytest.mark.live
@@ -185,3 +186,84 @@ def test_a_worker_that_cannot_serve_exits_at_start_with_the_reason(tiny_env, tmp
     assert done.returncode == 1
     log = done.stdout + done.stderr
     assert "Fitness check failed" in log and "missing.safetensors does not exist" in log and "Job result" not in log
+
+
+# --- the worker's own checks, without the SDK ---------------------------------------------------
+
+@pytest.fixture()
+def worker(tiny_env, tmp_path):
+    from f5ui.config import from_env
+    from f5ui.serverless import Worker
+
+    return Worker(from_env({**tiny_env, "F5UI_DATA_DIR": str(tmp_path / "data"), "F5UI_PRELOAD": "0"}))
+
+
+class _Peer:
+    """A local HTTP server that redirects, or trickles its body a byte at a time."""
+
+    def __init__(self, mode: str) -> None:
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                if mode == "redirect":
+                    self.send_response(302)
+                    self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "audio/wav")
+                self.end_headers()
+                for _ in range(40):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+
+            def log_message(self, *args) -> None:  # noqa: ANN002
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/clip.wav"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_a_reference_download_follows_no_redirect_and_has_a_deadline():
+    from f5ui.serverless import JobError, _download
+
+    redirect, slow = _Peer("redirect"), _Peer("slow")
+    with pytest.raises(JobError, match="redirect"):
+        _download(redirect.url, 1 << 20, 5.0)
+    started = time.monotonic()
+    with pytest.raises(JobError, match="took longer than 1 s"):  # each read is quick; the whole is not
+        _download(slow.url, 1 << 20, 1.0)
+    assert time.monotonic() - started < 2.5
+    redirect.server.shutdown()
+    slow.server.shutdown()
+
+
+def test_requests_are_checked_before_anything_is_fetched(worker, monkeypatch):
+    import f5ui.serverless as serverless
+
+    fetch, fetched = serverless.fetch_reference, []
+    monkeypatch.setattr(serverless, "fetch_reference", lambda *a, **k: fetched.append(a))
+    with pytest.raises(serverless.JobError, match="Unknown audio_format"):
+        worker._request({"input": {"text": "Hi", "ref_audio": "https://example.com/a.wav", "export": True,
+                                   "audio_format": "wma"}})
+    with pytest.raises(UserFacingError, match="characters long"):
+        worker._request({"input": {"text": "x" * 6000, "ref_audio": "https://example.com/a.wav"}})
+    assert fetched == []
+    big = "data:audio/wav;base64," + "A" * (int(worker.settings.max_upload_mb * 2**20) * 4 // 3 + 8)
+    with pytest.raises(serverless.JobError, match="larger than"):
+        fetch(big, worker.jobs_dir, int(worker.settings.max_upload_mb * 2**20), 5.0)
+
+
+def test_any_failure_of_a_streaming_job_is_an_error_object(worker, monkeypatch):
+    def disk_full(job):  # noqa: ANN001, ANN202
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(worker, "_request", disk_full)
+    (only,) = list(worker.handle_stream({"input": {}}))
+    error = json.loads(only["error"])
+    assert error["error_message"] == "The job failed: OSError." and "Traceback" not in json.dumps(only)
+    assert json.loads(worker.handle({"input": {}})["error"]) == error

@@ -4,6 +4,8 @@ Secrets never enter a check: credential files are shown by path and field names 
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import alignment, export, model, network, quality, storage, system
 from .context import Context
 from .core import Diagnostics
@@ -22,4 +24,10 @@ def create_diagnostics(context: Context) -> Diagnostics:
     return Diagnostics(context, FAST, SLOW, LIVE)
 
 
-__all__ = ["Context", "Diagnostics", "create_diagnostics", "FAST", "SLOW", "LIVE"]
+def diagnostics_for(studio: Any) -> Diagnostics:
+    """The diagnostics of a `service.Studio` (the app, the serverless worker and the tests build them so)."""
+    return create_diagnostics(Context(studio.settings, studio.model, studio.aligner, studio.output_dir,
+                                      studio.exports, studio.checkup))
+
+
+__all__ = ["Context", "Diagnostics", "create_diagnostics", "diagnostics_for", "FAST", "SLOW", "LIVE"]

@@ -32,7 +32,7 @@ class Context:
     aligner: AlignmentChain
     output_dir: Path
     exports: Store
-    checkup: QualityParts | None = None
+    checkup: QualityParts
 
 
 def version(dist: str) -> str | None:

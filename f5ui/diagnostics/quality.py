@@ -17,8 +17,6 @@ def quality_parts(ctx: Context) -> list[Check]:
     if not ctx.settings.check:
         return [Check(f"check: {name}", "quality", OFF, "F5UI_CHECK=0: takes are not checked.",
                       "Unset F5UI_CHECK (or set it to 1) to check every take.") for name in WHAT]
-    if ctx.checkup is None:
-        return []
     ctx.checkup.probe()
     checks = []
     for name, state in ctx.checkup.parts(ctx.settings.language):
