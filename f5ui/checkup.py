@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 METHOD = "pocketsphinx recognition constrained to the script (each word may be left out or said twice)"
 MAX_EMBEDDINGS = 32  # reference voices whose embedding is kept
+BROKEN_FIX = ("See the log for the error; restart to try this part again (the other parts of the check are "
+              "still reported).")
 
 
 class Checkup:
@@ -59,10 +61,7 @@ class Checkup:
         """Each part of the check and whether it runs (with the reason and the fix when not)."""
         language = (language or self.settings.language).lower()
         words = self.words.availability(language)
-        if words.ok and "word check" in self._broken:
-            words = Availability.no(self._broken["word check"], "pip install --force-reinstall pocketsphinx, "
-                                    "then restart; similarity and loudness are still reported.")
-        problem = self.similarity.problem() or self._broken.get("speaker similarity", "")
+        problem = self.similarity.problem()
         if problem:
             similarity = Availability.no(problem, "pip install resemblyzer (in the pinned requirements), then "
                                          "restart.")
@@ -75,8 +74,11 @@ class Checkup:
         ok, reason = self.loudness.availability()
         loudness = Availability.yes("pyloudnorm, ITU-R BS.1770") if ok else Availability.no(
             reason, "pip install pyloudnorm (in the pinned requirements), then restart.")
-        return [("word check", words), ("recognizer", self.recognizer.availability(language)),
-                ("speaker similarity", similarity), ("loudness", loudness)]
+        parts = [("word check", words), ("recognizer", self.recognizer.availability(language)),
+                 ("speaker similarity", similarity), ("loudness", loudness)]
+        # A part that failed while running is off from then on, whatever its package says.
+        return [(name, Availability.no(self._broken[name], BROKEN_FIX) if state.ok and name in self._broken else state)
+                for name, state in parts]
 
     def probe(self) -> None:
         """Import every part for real (diagnostics call it in the background: seconds)."""

@@ -11,7 +11,6 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import soundfile as sf
@@ -53,29 +52,20 @@ def format_for(name: str) -> Format:
 def encode(samples: np.ndarray, sample_rate: int, name: str) -> bytes:
     """Mono float samples in [-1, 1] as a file of format `name`."""
     fmt = format_for(name)
-    samples = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
     if fmt.name == "pcm":
-        return (samples * 32767.0).astype("<i2").tobytes()
+        return pcm16(samples)
     if fmt.name in ("wav", "flac"):
         buffer = io.BytesIO()
-        sf.write(buffer, samples, sample_rate, format=fmt.name.upper(), subtype="PCM_16")
+        sf.write(buffer, np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0), sample_rate,
+                 format=fmt.name.upper(), subtype="PCM_16")
         return buffer.getvalue()
     from pydub import AudioSegment
 
-    pcm = (samples * 32767.0).astype("<i2").tobytes()
-    segment = AudioSegment(data=pcm, sample_width=2, frame_rate=sample_rate, channels=1)
+    segment = AudioSegment(data=pcm16(samples), sample_width=2, frame_rate=sample_rate, channels=1)
     container, codec, bitrate = _FFMPEG[fmt.name]
     buffer = io.BytesIO()
     segment.export(buffer, format=container, codec=codec, bitrate=bitrate)
     return buffer.getvalue()
-
-
-def encode_file(wav_path: str | Path, name: str, out_path: str | Path) -> Path:
-    """The WAV at `wav_path` written as format `name` to `out_path`."""
-    samples, rate = sf.read(str(wav_path), dtype="float32", always_2d=True)
-    out_path = Path(out_path)
-    out_path.write_bytes(encode(samples.mean(axis=1), int(rate), name))
-    return out_path
 
 
 def encode_stream(pieces: Iterator[np.ndarray], sample_rate: int, name: str) -> Iterator[bytes]:
@@ -90,7 +80,7 @@ def encode_stream(pieces: Iterator[np.ndarray], sample_rate: int, name: str) -> 
         if fmt.name == "wav":
             yield _streaming_wav_header(sample_rate)
         for samples in pieces:
-            yield _pcm16(samples)
+            yield pcm16(samples)
         return
     container, codec, bitrate = _FFMPEG.get(fmt.name, ("flac", "flac", ""))
     command = [shutil.which("ffmpeg") or "ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar",
@@ -102,7 +92,7 @@ def encode_stream(pieces: Iterator[np.ndarray], sample_rate: int, name: str) -> 
     def feed() -> None:
         try:
             for samples in pieces:
-                process.stdin.write(_pcm16(samples))
+                process.stdin.write(pcm16(samples))
                 process.stdin.flush()
         except BaseException as exc:  # handed to the reader's side
             failure.append(exc)
@@ -122,12 +112,20 @@ def encode_stream(pieces: Iterator[np.ndarray], sample_rate: int, name: str) -> 
     finally:
         if process.poll() is None:  # the consumer left early
             process.kill()
+            process.wait()
+        process.stdout.close()
     if failure:
         raise failure[0]
 
 
-def _pcm16(samples: np.ndarray) -> bytes:
-    return (np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+def int16(samples: np.ndarray) -> np.ndarray:
+    """Float samples (clipped to [-1, 1]) as 16-bit little-endian integers."""
+    return (np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0) * 32767.0).astype("<i2")
+
+
+def pcm16(samples: np.ndarray) -> bytes:
+    """Raw 16-bit PCM: what pocketsphinx, Google, the pcm format and ffmpeg's pipe take."""
+    return int16(samples).tobytes()
 
 
 def _streaming_wav_header(sample_rate: int) -> bytes:

@@ -93,9 +93,13 @@ def apply(settings: Settings) -> Settings:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m f5ui.hosting exports`: shell `export` lines for the start script."""
+    """`python -m f5ui.hosting exports`: shell `export` lines for the start script; `layout`: the
+    folders it lays out in the data dir."""
+    if argv[:1] == ["layout"]:
+        sys.stdout.write(" ".join(LAYOUT) + "\n")
+        return 0
     if argv[:1] != ["exports"]:
-        sys.stderr.write("usage: python -m f5ui.hosting exports\n")
+        sys.stderr.write("usage: python -m f5ui.hosting exports|layout\n")
         return 2
     from .config import from_env
 

@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from .codecs import FORMATS
+from .engine.synthesis import RANGES
 from .errors import Busy, InputError, ModelUnavailable, UserFacingError
 from .schema import FAILED, READY
 from .service import Studio
@@ -117,8 +118,9 @@ def _parse(studio: Studio, body: Any) -> tuple[str, str, str, float]:
         raise OpenAIError(400, f"Unknown response_format {fmt[:20]!r}; use one of {', '.join(FORMATS)}.",
                           "invalid_response_format", "response_format")
     speed = _field(body, "speed", float, 1.0)
-    if not math.isfinite(speed) or not 0.3 <= speed <= 2.0:
-        raise OpenAIError(400, f"'speed' = {speed} is out of range; this model takes 0.3 to 2.0.",
+    low, high, _hint = RANGES["speed"]  # the range every surface takes
+    if not math.isfinite(speed) or not low <= speed <= high:
+        raise OpenAIError(400, f"'speed' = {speed} is out of range; this model takes {low} to {high}.",
                           "invalid_speed", "speed")
     return text, voice, fmt, speed
 

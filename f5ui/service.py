@@ -17,11 +17,11 @@ import numpy as np
 
 from .audio import read_audio
 from .checkup import Checkup
-from .codecs import FORMATS, encode, encode_file, encode_stream, format_for
+from .codecs import FORMATS, encode, encode_stream, format_for
 from .config import Settings
 from .engine.model_service import ModelService
 from .engine.reference import ReferenceCache
-from .engine.synthesis import synthesize, validate_request
+from .engine.synthesis import MAX_TAKES, synthesize, validate_request
 from .engine.voices import Voice, VoiceLibrary
 from .errors import InputError, UserFacingError
 from .export import voice_sync
@@ -66,6 +66,7 @@ class Studio:
         self.voices = VoiceLibrary(settings.writable_dir("voices"))
         self.takes = TakeLog(self.output_dir / "takes")
         self.exports = create_store(settings, settings.writable_dir("exports"))
+        self._on_gpu: bool | None = None  # resolved once, on the first generation
 
     def start(self) -> None:
         """Begin loading the model (and the take check's models) in the background, if configured to preload."""
@@ -118,10 +119,12 @@ class Studio:
     def default_takes(self) -> int:
         """F5UI_MAX_TAKES, or when 0: 3 takes on a GPU, 1 on the CPU (where a take costs seconds)."""
         if self.settings.max_takes:
-            return self.settings.max_takes
-        from .device import resolve_device
+            return max(1, min(self.settings.max_takes, MAX_TAKES))  # a request may ask for no more either
+        if self._on_gpu is None:
+            from .device import resolve_device
 
-        return 3 if resolve_device(self.settings.device).startswith("cuda") else 1
+            self._on_gpu = resolve_device(self.settings.device).startswith("cuda")
+        return 3 if self._on_gpu else 1
 
     def _normalize(self, result: SynthesisResult) -> None:
         from .audio import write_wav
@@ -234,8 +237,9 @@ class Studio:
             wav.write_bytes(encode(audio_in.samples, audio_in.sample_rate, "wav"))
             files = [("speech.wav", wav)]
             if audio_format != "wav":
-                files.append((f"speech{FORMATS[audio_format].suffix}",
-                              encode_file(wav, audio_format, work / f"speech{FORMATS[audio_format].suffix}")))
+                compressed = work / f"speech{FORMATS[audio_format].suffix}"
+                compressed.write_bytes(encode(audio_in.samples, audio_in.sample_rate, audio_format))
+                files.append((compressed.name, compressed))
             if alignment is not None:
                 files += [(p.name, p) for p in write_all(alignment, work, "timings").values()]
             take = self.takes.find(path) or {"kind": "recording"}
@@ -258,6 +262,7 @@ class Studio:
         ref_text = request_text(ref_text, "The reference text").strip()
         if not isinstance(overwrite, bool):
             raise InputError(f"overwrite must be true or false, not {overwrite!r}.", "Send a boolean.")
+        self.voices.check_free(name, overwrite)  # before the conversion and transcription, not after
         with _user_facing("Saving the voice"), self.model.slot():  # transcription may use the GPU
             reference, _ = self._prepare(path, ref_text)
             return self.voices.save(name, reference, request_text(notes, "The notes"), overwrite)

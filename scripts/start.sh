@@ -26,7 +26,7 @@ say "data dir $F5UI_DATA_DIR ($F5UI_STORAGE)"
 if [ -n "$F5UI_STORAGE_NOTE" ]; then say "warning: $F5UI_STORAGE_NOTE"; fi
 
 created=()
-for sub in hf torch models nltk_data voices exports outputs uploads cache logs; do
+for sub in $("$python" -m f5ui.hosting layout); do
   if [ ! -d "$F5UI_DATA_DIR/$sub" ]; then
     if mkdir -p "$F5UI_DATA_DIR/$sub" 2>/dev/null; then
       created+=("$sub")

@@ -157,3 +157,30 @@ def test_exported_links_open_from_the_page(chromium, tiny_env, tmp_path, ref_cli
         page.close()
     finally:
         app.stop()
+
+
+def test_align_then_check_a_recording_and_a_new_one_clears_both(chromium, live_app, tmp_path_factory):
+    """The Align tab: word timings and the check of one recording are shown together; uploading
+    another recording clears them, so no marks of the first are shown on the second."""
+    from tests.speech import CLIPS, clip, clip_dir
+
+    first, second = (clip(clip_dir(tmp_path_factory), *spec) for spec in CLIPS[:2])
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live_app.url, wait_until="networkidle")
+    page.get_by_role("tab", name="Align").click()
+    page.locator("#align-audio input[type=file]").set_input_files(str(first.wav))
+    page.locator("#align-transcript textarea").fill(first.text)
+    page.wait_for_timeout(500)
+    page.locator("#align-btn").click()
+    karaoke = page.locator("#align-karaoke .kw")
+    karaoke.first.wait_for(timeout=60_000)
+    assert karaoke.all_inner_texts() == first.text.split()
+    page.locator("#check-btn").click()
+    page.wait_for_function("document.querySelector('#align-quality').innerText.includes('word accuracy')",
+                           timeout=60_000)
+    assert karaoke.count() == len(first.text.split())  # the timings stay, with the check's marks
+    page.locator("#align-audio button[aria-label='Clear']").first.click()
+    page.locator("#align-audio input[type=file]").set_input_files(str(second.wav))
+    page.wait_for_function("document.querySelectorAll('#align-karaoke .kw').length === 0", timeout=20_000)
+    assert "word accuracy" not in page.locator("#align-quality").inner_text()
+    page.close()

@@ -382,6 +382,23 @@ def test_a_configured_verification_model_gives_the_similarity(tmp_path_factory, 
     assert "could not load" in dict(broken.parts())["speaker similarity"].reason
 
 
+def test_a_part_that_fails_while_running_is_reported_off(tmp_path, mistakes, monkeypatch):
+    import f5ui.checkup as checkup_module
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("pyloudnorm blew up")
+
+    checkup = Checkup(from_env({"F5UI_DATA_DIR": str(tmp_path)}))
+    monkeypatch.setattr(checkup_module, "measure", broken)
+    _tokens, _k, clips = mistakes[0]
+    report = checkup.check(clips["whole"].wav, clips["whole"].text)
+    assert report.loudness == {} and report.word_accuracy == 1.0  # the other parts still ran
+    state = dict(checkup.parts())["loudness"]
+    assert not state.ok and "pyloudnorm blew up" in state.reason and state.fix
+    assert any(note.startswith("loudness off: RuntimeError: pyloudnorm blew up") for note in report.notes)
+    assert "loudness" not in report.method
+
+
 def test_the_status_panel_lists_each_part_of_the_check(studio):
     from tests.helpers import diagnostics_for
 

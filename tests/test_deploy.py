@@ -15,10 +15,11 @@ import pytest
 import requests
 from dockerfile_parse import DockerfileParser
 
+from f5ui import hosting
 from tests.helpers import ROOT, by_name, free_port
 
 START = ROOT / "scripts" / "start.sh"
-LAYOUT = {"hf", "torch", "models", "nltk_data", "voices", "exports", "outputs", "uploads", "cache", "logs"}
+LAYOUT = set(hosting.LAYOUT)  # what the start script lays out on the volume
 # What only exists or makes sense in the running container: never in a build step.
 RUNTIME_MARKERS = ("/runpod-volume", "/workspace", "F5UI_DATA_DIR", "HF_HOME", "nltk.downloader", "f5ui.", "app.py",
                    "start.sh")

@@ -115,15 +115,21 @@ class VoiceLibrary:
         return voice
 
     # --- changing --------------------------------------------------------------------------
+    def check_free(self, name: object, overwrite: bool = False) -> tuple[str, Voice | None]:
+        """The name, checked, and the voice it would replace; InputError when it is not a name or is
+        taken without `overwrite`. Callers ask before preparing the audio (seconds of work)."""
+        name = check_name(name)
+        existing = self.find(name)
+        if existing and not overwrite:
+            raise InputError(f"A voice named {existing.name!r} is already saved.",
+                             "Choose another name, or save with overwrite to replace it.")
+        return name, existing
+
     def save(self, name: str, prepared: PreparedReference, notes: str = "", overwrite: bool = False) -> Voice:
         """Keep a preprocessed reference under `name`. An existing name needs `overwrite`."""
-        name = check_name(name)
         notes = (notes or "").strip()[:MAX_NOTES]
         with self._lock:
-            existing = self.find(name)
-            if existing and not overwrite:
-                raise InputError(f"A voice named {existing.name!r} is already saved.",
-                                 "Choose another name, or save with overwrite to replace it.")
+            name, existing = self.check_free(name, overwrite)
             voice_id = existing.id if existing else uuid.uuid4().hex[:16]
             folder = self.root / voice_id
             folder.mkdir(parents=True, exist_ok=True)

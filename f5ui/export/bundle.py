@@ -6,7 +6,6 @@ why; no manifest ever claims an export that did not complete."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import tempfile
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..audio import content_hash
 from ..codecs import FORMATS
 from ..errors import UserFacingError
 from .stores import Store, StoreError
@@ -58,14 +58,6 @@ def content_type(name: str) -> str:
     return CONTENT_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def export_files(store: Store, prefix: str, files: list[tuple[str, Path]], manifest: dict[str, Any],
                  now: float | None = None) -> ExportResult:
     """Upload `files` (name, local path), then the manifest describing them."""
@@ -83,7 +75,7 @@ def export_files(store: Store, prefix: str, files: list[tuple[str, Path]], manif
             raise ExportFailed(f"The export failed at {name}: {exc}. Nothing was left half-exported.",
                                "Fix the cause and export again.") from exc
         done.append(ExportedFile(name, stored.url, stored.bytes, kind, stored.local_path))
-        listed.append({"name": name, "bytes": stored.bytes, "sha256": _sha256(path), "content_type": kind})
+        listed.append({"name": name, "bytes": stored.bytes, "sha256": content_hash(path), "content_type": kind})
     record = {**manifest, "export_id": export_id, "location": store.where(base),
               "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", stamp), "f5ui_version": __version__, "files": listed}
     with tempfile.TemporaryDirectory(prefix="f5ui-manifest-") as folder:

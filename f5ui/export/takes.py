@@ -4,22 +4,20 @@ manifest, however the audio comes back (the browser and gradio_client hand back 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 from pathlib import Path
 from typing import Any
 
+from ..audio import content_hash
+
 log = logging.getLogger(__name__)
 
 
 def audio_key(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """A take's record is named by its audio's sha256 (found again from the file alone)."""
+    return content_hash(path)
 
 
 class TakeLog:

@@ -10,17 +10,13 @@ from typing import ClassVar, Protocol
 import numpy as np
 
 from ..audio import SPEECH_RATE
+from ..codecs import pcm16
 from ..config import Settings
 from ..packages import PackageProbe
 from ..schema import ChunkHint
 from .words import Timed, Token
 
 SAMPLE_RATE = SPEECH_RATE  # every backend works on 16 kHz mono (wav2vec2, pocketsphinx, Google LINEAR16)
-
-
-def pcm16(samples: np.ndarray) -> bytes:
-    """Float samples as 16-bit little-endian PCM (what pocketsphinx and Google take)."""
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
 
 
 @dataclass

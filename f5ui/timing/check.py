@@ -28,10 +28,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..codecs import pcm16
 from ..config import Settings
 from ..packages import PackageProbe
 from ..schema import WordVerdict
-from .base import SAMPLE_RATE, Availability, NeedsPackage, pcm16
+from .base import SAMPLE_RATE, Availability, NeedsPackage
 from .pauses import original_time, squeeze
 from .words import Token
 

@@ -12,9 +12,10 @@ import math
 import re
 import threading
 
+from ..codecs import pcm16
 from ..config import Settings
 from ..packages import PackageProbe
-from .base import SAMPLE_RATE, AlignInput, Availability, BackendOutput, NeedsPackage, pcm16
+from .base import SAMPLE_RATE, AlignInput, Availability, BackendOutput, NeedsPackage
 from .errors import BackendFailed, BackendSkipped
 from .pauses import original_time, squeeze
 from .words import Timed

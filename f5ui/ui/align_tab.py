@@ -60,13 +60,18 @@ def build_align_tab(studio: Studio) -> None:
         outputs=[raw, files],
         api_name="align",
         concurrency_id="aligner",
-    ).then(render, inputs=[raw, audio, quality], outputs=[karaoke, table, backend, card], api_visibility="private",
-           queue=False)
+    ).then(lambda timing, path, report: render(timing, path, report, warn="timing"), inputs=[raw, audio, quality],
+           outputs=[karaoke, table, backend, card], api_visibility="private", queue=False)
     check_btn.click(
         make_check_handler(studio),
         inputs=[audio, transcript, reference, language],
         outputs=[quality],
         api_name="check",
         concurrency_id="aligner",
-    ).then(render, inputs=[raw, audio, quality], outputs=[karaoke, table, backend, card], api_visibility="private",
-           queue=False)
+    ).then(lambda timing, path, report: render(timing, path, report, warn="quality"), inputs=[raw, audio, quality],
+           outputs=[karaoke, table, backend, card], api_visibility="private", queue=False)
+    # The timings and the check are shown together only while they are of the recording and the
+    # transcript on the page: a new one of either clears both (and anything exported of them).
+    for source in (audio, transcript):
+        source.change(lambda: (None, None, None, *render(None, None)), outputs=[raw, files, quality, karaoke, table,
+                      backend, card], api_visibility="private", queue=False)

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 
 from ..audio import write_wav
+from ..codecs import int16
 from ..schema import GenerationParams, SynthesisResult
 from ..service import Studio
 from ..streaming import Piece
@@ -60,11 +60,6 @@ def make_generate_handler(studio: Studio):
     return generate
 
 
-def _pcm16(samples: np.ndarray) -> np.ndarray:
-    # int16, not float: Gradio scales float pieces to their own peak, so each would be as loud as the loudest.
-    return (np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0) * 32767.0).astype(np.int16)
-
-
 def make_live_handler(studio: Studio):
     """The browser's Generate button: (live piece, *final outputs) per step."""
 
@@ -81,7 +76,8 @@ def make_live_handler(studio: Studio):
         with shown_as("generate"):
             for item in studio.generate_stream(*args, **options):
                 if isinstance(item, Piece):
-                    yield ((item.sample_rate, _pcm16(item.samples)), *skip)
+                    # int16, not float: Gradio scales float pieces to their own peak (each as loud as the loudest)
+                    yield ((item.sample_rate, int16(item.samples)), *skip)
                 else:
                     yield (gr.skip(), *final_outputs(item.result))
 

@@ -57,11 +57,12 @@ def backend_markdown(timing: dict | None) -> str:
     return "\n".join(lines)
 
 
-def render(timing: dict | None, audio_path: str | None, quality: dict | None = None):
-    """Outputs for (karaoke, word table, backend notes, quality card)."""
-    if timing and timing.get("warning"):
+def render(timing: dict | None, audio_path: str | None, quality: dict | None = None, warn: str = "both"):
+    """Outputs for (karaoke, word table, backend notes, quality card); `warn`: which of the two
+    results was just made and so may warn ("timing", "quality" or "both")."""
+    if timing and timing.get("warning") and warn != "quality":
         gr.Warning(timing["warning"])
-    if quality and quality.get("flagged"):
+    if quality and quality.get("flagged") and warn != "timing":
         gr.Warning("The check flagged " + ", ".join(f"{w['word']!r} ({w['status']})" for w in quality["flagged"]))
     return (karaoke_html(timing, audio_path, quality), word_rows(timing, quality), backend_markdown(timing),
             quality_card(quality))

@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from ..engine.voices import Voice
 from ..service import Studio
 from .actions import shown_as
 from .inputs import checkbox
@@ -16,22 +17,23 @@ NONE = ""  # the picker's "no saved voice": use the uploaded reference
 VOICE_COLUMNS = ["name", "duration (s)", "reference text", "notes", "saved"]
 
 
-def voice_names(studio: Studio) -> list[str]:
-    return [v.name for v in studio.voice_list()]
+# Each takes the library's list, read once per refresh (every read parses every voice.json).
+def voice_names(voices: list[Voice]) -> list[str]:
+    return [v.name for v in voices]
 
 
-def picker_choices(studio: Studio) -> list[tuple[str, str]]:
-    return [("— the reference below —", NONE), *((name, name) for name in voice_names(studio))]
+def picker_choices(voices: list[Voice]) -> list[tuple[str, str]]:
+    return [("— the reference below —", NONE), *((name, name) for name in voice_names(voices))]
 
 
-def voice_rows(studio: Studio) -> list[list[Any]]:
-    return [[v.name, round(v.duration, 2), v.ref_text, v.notes, v.created] for v in studio.voice_list()]
+def voice_rows(voices: list[Voice]) -> list[list[Any]]:
+    return [[v.name, round(v.duration, 2), v.ref_text, v.notes, v.created] for v in voices]
 
 
 def build_voice_picker(studio: Studio) -> gr.Dropdown:
     # Custom values allowed: a voice saved after the page (or this API session) was built is still valid;
     # the studio answers an unknown name with the list of saved ones.
-    return gr.Dropdown(picker_choices(studio), value=NONE, label="Saved voice", elem_id="voice-picker",
+    return gr.Dropdown(picker_choices(studio.voice_list()), value=NONE, label="Saved voice", elem_id="voice-picker",
                        allow_custom_value=True, info="Pick a saved voice instead of uploading a reference.")
 
 
@@ -60,23 +62,24 @@ def build_save_voice(studio: Studio, ref_audio: gr.Audio, ref_text: gr.Textbox, 
 
 def refreshed(studio: Studio, components: list) -> list:
     """New values for every component that lists voices (pickers, dropdowns, the table)."""
-    out = []
+    voices, out = studio.voice_list(), []
     for component in components:
         if isinstance(component, gr.Dataframe):
-            out.append(voice_rows(studio))
+            out.append(voice_rows(voices))
         elif getattr(component, "elem_id", "") == "voice-picker":
-            out.append(gr.Dropdown(choices=picker_choices(studio)))
+            out.append(gr.Dropdown(choices=picker_choices(voices)))
         else:
-            out.append(gr.Dropdown(choices=voice_names(studio), value=None))
+            out.append(gr.Dropdown(choices=voice_names(voices), value=None))
     return out
 
 
 def build_voices_tab(studio: Studio, refresh: list) -> list:
     """The Voices tab; returns its components that list voices (to add to `refresh`)."""
-    table = gr.Dataframe(headers=VOICE_COLUMNS, value=voice_rows(studio), label="Saved voices",
+    voices = studio.voice_list()
+    table = gr.Dataframe(headers=VOICE_COLUMNS, value=voice_rows(voices), label="Saved voices",
                          interactive=False, elem_id="voices-table", wrap=True)
     with gr.Row():
-        chosen = gr.Dropdown(voice_names(studio), label="Voice", elem_id="voices-chosen", allow_custom_value=True)
+        chosen = gr.Dropdown(voice_names(voices), label="Voice", elem_id="voices-chosen", allow_custom_value=True)
         new_name = gr.Textbox(label="New name", max_lines=1, elem_id="voices-new-name")
     with gr.Row():
         rename_btn = gr.Button("Rename", elem_id="voices-rename")
