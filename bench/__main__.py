@@ -154,7 +154,6 @@ def memory(env: dict[str, str], generations: int) -> list[Row]:
 def full_size_cpu(runs: int) -> list[Row]:
     """F5TTS_v1_Base's architecture with random weights on this CPU: the cost of one NFE step."""
     import torch
-    from f5_tts.infer.utils_infer import infer_process
 
     from f5ui.schema import GenerationParams
     from tests.tiny_model import build_tiny_model, reference_clip
@@ -185,19 +184,11 @@ def full_size_cpu(runs: int) -> list[Row]:
 
     text = SENTENCE.strip()  # one chunk: both paths run the same model calls
 
-    def ours() -> float:
-        started = time.perf_counter()
+    def ours() -> None:
         studio.generate(ref, ref_text, text, GenerationParams(nfe_step=4, seed=1, max_takes=1), word_timings=False)
-        return time.perf_counter() - started
 
-    def bare() -> float:
-        started = time.perf_counter()
-        torch.manual_seed(1)
-        infer_process(prepared.audio_path, prepared.text, text, loaded.model, loaded.vocoder, mel_spec_type="vocos",
-                      show_info=lambda *_: None, progress=None, nfe_step=4, device=loaded.device)
-        return time.perf_counter() - started
-
-    pairs = [(ours(), bare()) for _ in range(runs)]
+    bare = bench_generate.bare_path(studio, loaded, text, 4)
+    pairs = [(bench_generate.timed(ours), bench_generate.timed(bare)) for _ in range(runs)]
     ratio = statistics.median(a for a, _ in pairs) / statistics.median(b for _, b in pairs)
     params = sum(p.numel() for p in loaded.model.parameters()) / 1e6
     return [(f"full-size F5TTS_v1_Base ({params:.0f} M parameters, random weights) on the CPU: one NFE step, "
@@ -244,7 +235,10 @@ def main() -> None:
     rows += memory(env, 10 if args.quick else 50)
     if not args.quick:
         rows += full_size_cpu(2)
-    print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU; tiny random-weight "
+    import torch
+
+    gpu = f"GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else "no GPU"
+    print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {gpu}; tiny random-weight "
           f"model unless noted; {time.strftime('%Y-%m-%d')}; the suite took {time.perf_counter() - started:.0f} s\n")
     print("| measure | result | target / note |\n|---|---|---|")
     for name, value, note in rows:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,10 +33,38 @@ TEXT = ("Benchmarks compare the studio's generate path with the bare inference f
         "on the same checkpoint, the same reference, the same seed and the same number of steps.")
 
 
-def measure_overhead(env: dict[str, str], runs: int, nfe: int) -> dict[str, float]:
+def bare_path(studio, loaded, text: str, nfe: int) -> Callable[[], None]:  # noqa: ANN001
+    """f5-tts's own `infer_process` on the studio's model objects and prepared reference, seeded as
+    the studio's take is: what the studio's path is compared with, in every benchmark."""
     import torch
     from f5_tts.infer.utils_infer import infer_process
 
+    from tests.tiny_model import reference_clip
+
+    prepared = studio.references.prepare(*reference_clip())
+
+    def bare() -> None:
+        torch.manual_seed(1)
+        infer_process(prepared.audio_path, prepared.text, text, loaded.model, loaded.vocoder, mel_spec_type="vocos",
+                      show_info=lambda *_: None, progress=None, nfe_step=nfe, device=loaded.device)
+
+    return bare
+
+
+def timed(call: Callable[[], object], cuda: bool = False) -> float:
+    """Seconds `call` takes (on a GPU: until its kernels are done)."""
+    import torch
+
+    if cuda:
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    call()
+    if cuda:
+        torch.cuda.synchronize()
+    return time.perf_counter() - started
+
+
+def measure_overhead(env: dict[str, str], runs: int, nfe: int) -> dict[str, float]:
     from f5ui.config import from_env
     from f5ui.paths import FileGate
     from f5ui.schema import GenerationParams
@@ -51,13 +80,7 @@ def measure_overhead(env: dict[str, str], runs: int, nfe: int) -> dict[str, floa
     # The overhead comparison is about generation itself: word timings are measured on their own below.
     first = studio.generate(ref, ref_text, TEXT, params, word_timings=False)  # warm-up; fills the reference cache
     first_ref_seconds = first.timings_s["reference"]
-    prepared = studio.references.prepare(ref, ref_text)
-
-    def bare() -> None:
-        torch.manual_seed(1)
-        infer_process(prepared.audio_path, prepared.text, TEXT, loaded.model, loaded.vocoder, mel_spec_type="vocos",
-                      show_info=lambda *_: None, progress=None, nfe_step=nfe, device=loaded.device)
-
+    bare = bare_path(studio, loaded, TEXT, nfe)
     bare()
     service_times, bare_times, second_ref = [], [], []
     for _ in range(runs):
@@ -65,18 +88,16 @@ def measure_overhead(env: dict[str, str], runs: int, nfe: int) -> dict[str, floa
         result = studio.generate(ref, ref_text, TEXT, params, word_timings=False)
         service_times.append(time.perf_counter() - started)
         second_ref.append(result.timings_s["reference"])
-        started = time.perf_counter()
-        bare()
-        bare_times.append(time.perf_counter() - started)
+        bare_times.append(timed(bare))
     studio.aligner.preload()
     timing_costs = []
     for _ in range(3):
         started = time.perf_counter()
-        timed = studio.generate(ref, ref_text, TEXT, params, word_timings=True)
+        with_timings = studio.generate(ref, ref_text, TEXT, params, word_timings=True)
         timing_costs.append(time.perf_counter() - started - statistics.median(service_times))
     return {
         "timings_extra_s": statistics.median(timing_costs),
-        "timings_backend": timed.timing.alignment.backend if timed.timing else "none",
+        "timings_backend": with_timings.timing.alignment.backend if with_timings.timing else "none",
         "service_median_s": statistics.median(service_times),
         "bare_median_s": statistics.median(bare_times),
         "service_range_s": (min(service_times), max(service_times)),

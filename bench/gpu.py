@@ -103,35 +103,19 @@ def run_setting(name: str, env: dict[str, str], text: str, nfes: list[int], runs
 
 def bare_ratio(studio, loaded, text: str, nfe: int, runs: int) -> tuple[float, float, float]:  # noqa: ANN001
     """Studio path vs f5-tts's infer_process on the same model objects, alternating runs."""
-    import torch
-    from f5_tts.infer.utils_infer import infer_process
-
+    from bench.bench_generate import bare_path, timed
     from f5ui.schema import GenerationParams
     from tests.tiny_model import reference_clip
 
     ref, ref_text = reference_clip()
-    prepared = studio.references.prepare(ref, ref_text)
     cuda = loaded.device.startswith("cuda")
-
-    def timed(call) -> float:  # noqa: ANN001
-        if cuda:
-            torch.cuda.synchronize()
-        started = time.perf_counter()
-        call()
-        if cuda:
-            torch.cuda.synchronize()
-        return time.perf_counter() - started
 
     def ours() -> None:
         studio.generate(ref, ref_text, text, GenerationParams(nfe_step=nfe, seed=1, max_takes=1), word_timings=False)
 
-    def bare() -> None:
-        torch.manual_seed(1)
-        infer_process(prepared.audio_path, prepared.text, text, loaded.model, loaded.vocoder, mel_spec_type="vocos",
-                      show_info=lambda *_: None, progress=None, nfe_step=nfe, device=loaded.device)
-
+    bare = bare_path(studio, loaded, text, nfe)
     bare()
-    pairs = [(timed(ours), timed(bare)) for _ in range(runs)]
+    pairs = [(timed(ours, cuda), timed(bare, cuda)) for _ in range(runs)]
     mine, theirs = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
     return mine / theirs, mine, theirs
 

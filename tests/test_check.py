@@ -338,22 +338,26 @@ def test_substitutions_are_the_words_heard_as_other_words():
     assert substituted(tokens, Heard("a cold captain sailed his ship through the stormy tea".split(), "")) == {0, 1, 9}
 
 
-def test_a_configured_recognizer_runs_in_the_check(tmp_path_factory, mistakes):
-    """A random-weight Whisper hears nonsense: every word it did not hear as written is flagged
-    garbled, and the report says a recognizer took part."""
+def test_a_configured_recognizer_runs_in_the_check(tmp_path_factory, mistakes, monkeypatch):
+    """The configured faster-whisper model loads and listens (a random-weight one hears nothing, so
+    it flags nothing); what a recognizer hears as another word is flagged garbled in the report."""
+    from f5ui.timing.recognize import Heard
     from tests.helpers import build_tiny_whisper
 
     model = build_tiny_whisper(tmp_path_factory.mktemp("tiny-whisper"))
     checkup = Checkup(from_env({"F5UI_CHECK_ASR": str(model), "F5UI_DATA_DIR": str(tmp_path_factory.mktemp("d"))}))
     assert dict(checkup.parts())["recognizer"].ok
     tokens, _k, clips = mistakes[0]
-    report = checkup.check(clips["whole"].wav, clips["whole"].text)
     heard = checkup.recognizer.hear(_spoken(clips["whole"].wav), "en")
-    assert heard is not None
-    from f5ui.timing.recognize import substituted
-
-    assert {i for i, w in enumerate(report.words) if w.status == "garbled"} == substituted(tokens, heard)
-    assert "faster-whisper" in report.method
+    assert isinstance(heard, Heard)
+    report = checkup.check(clips["whole"].wav, clips["whole"].text)
+    assert "faster-whisper" in report.method and not [w for w in report.words if w.status == "garbled"]
+    # What a trained model would hear on a misread take: the third word as another one.
+    misheard = [t.norm for t in tokens]
+    misheard[2] = "zebra"
+    monkeypatch.setattr(checkup.recognizer, "hear", lambda speech, language: Heard(misheard, " ".join(misheard)))
+    report = checkup.check(clips["whole"].wav, clips["whole"].text)
+    assert [(i, w.status) for i, w in enumerate(report.words) if w.status != "spoken"] == [(2, "garbled")]
 
 
 def test_a_recognizer_that_cannot_load_turns_only_itself_off(tmp_path, mistakes):

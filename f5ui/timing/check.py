@@ -34,6 +34,7 @@ from ..packages import PackageProbe
 from ..schema import WordVerdict
 from .base import SAMPLE_RATE, Availability, NeedsPackage
 from .pauses import original_time, squeeze
+from .sphinx_models import NO_PAUSES, phone_loop, word_decoder
 from .words import Token
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,6 @@ REPEAT_WEIGHT = 1e-16  # ...and of saying it twice
 GARBLED_FIT = 6.5  # fit worse than free phones by this: garbled (clean espeak words reach 6.0 at most)
 MIN_GARBLED_FRAMES = 8  # too short to judge below this (80 ms)
 BEAMS = {"beam": 1e-80, "wbeam": 1e-60, "pbeam": 1e-80}
-NO_PAUSES = {"silprob": 1e-20, "fillprob": 1e-20}  # the squeezed audio has no pauses to explain
 
 
 @dataclass
@@ -80,15 +80,8 @@ class WordChecker(NeedsPackage):
 
     def _decoders(self):  # noqa: ANN202
         if self._decoder is None:
-            import pocketsphinx as ps
-
-            model = ps.get_model_path
-            self._decoder = ps.Decoder(ps.Config(hmm=model("en-us/en-us"), dict=model("en-us/cmudict-en-us.dict"),
-                                                 lm=None, samprate=SAMPLE_RATE, loglevel="FATAL", bestpath=False,
-                                                 fwdflat=False, **BEAMS, **NO_PAUSES))
-            self._loop = ps.Decoder(ps.Config(hmm=model("en-us/en-us"), allphone=model("en-us/en-us-phone.lm.bin"),
-                                              lm=None, samprate=SAMPLE_RATE, loglevel="FATAL", bestpath=False,
-                                              beam=1e-40, pbeam=1e-40, lw=1.0))
+            self._decoder = word_decoder(bestpath=False, fwdflat=False, **BEAMS, **NO_PAUSES)
+            self._loop = phone_loop()
         return self._decoder, self._loop
 
     def load(self) -> None:

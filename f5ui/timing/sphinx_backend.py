@@ -15,9 +15,10 @@ import threading
 from ..codecs import pcm16
 from ..config import Settings
 from ..packages import PackageProbe
-from .base import SAMPLE_RATE, AlignInput, Availability, BackendOutput, NeedsPackage
+from .base import AlignInput, Availability, BackendOutput, NeedsPackage
 from .errors import BackendFailed, BackendSkipped
 from .pauses import original_time, squeeze
+from .sphinx_models import NO_PAUSES, phone_loop, word_decoder
 from .words import Timed
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,8 @@ log = logging.getLogger(__name__)
 # Measured on 24 held-out espeak sentences (4 voices, 140-175 wpm) + 3 recordings: beams of
 # 1e-80 lost 4 of 24 alignments; these lose none, mean start error 15.7 ms (was 17.7 ms).
 BEAMS = {"beam": 1e-120, "wbeam": 1e-100, "pbeam": 1e-120, "dither": True}
-# Second pass, when the first finds no path: pauses squeezed out and no silence allowed, so the
-# decoder cannot spend speech on silence (the same held-out set: no failures, 18 ms error).
-NO_PAUSES = {"silprob": 1e-20, "fillprob": 1e-20}
+# Second pass, when the first finds no path: pauses squeezed out and no silence allowed (NO_PAUSES),
+# so the decoder cannot spend speech on silence (the same held-out set: no failures, 18 ms error).
 # No second passes: with them the alignment of a clip with pauses often stopped at the
 # first long pause (measured: 9 of 16 words); the alignment search alone reaches the end.
 PASSES = {"fwdflat": False, "bestpath": False}
@@ -46,7 +46,6 @@ PHONE_SECONDS = (0.02, 0.4)
 # (up to 2.7x on espeak speech at 10 dB SNR), a wrong one 2.8-4.7x; the f5-tts human reference
 # 1.2x with its own text, 2.9-3.9x with other sentences.
 MISMATCH_FIT = 2.5
-LOOP_BEAMS = {"beam": 1e-40, "pbeam": 1e-40, "lw": 1.0}  # lw 1: the acoustics decide, not the phone LM
 
 
 class SphinxBackend(NeedsPackage):
@@ -78,12 +77,7 @@ class SphinxBackend(NeedsPackage):
 
     def _get_loop(self):  # noqa: ANN202 - pocketsphinx.Decoder
         if self._loop is None:
-            import pocketsphinx as ps
-
-            config = ps.Config(hmm=ps.get_model_path("en-us/en-us"),
-                               allphone=ps.get_model_path("en-us/en-us-phone.lm.bin"), lm=None, samprate=SAMPLE_RATE,
-                               loglevel="FATAL", bestpath=False, **LOOP_BEAMS)
-            self._loop = ps.Decoder(config)
+            self._loop = phone_loop()
         return self._loop
 
     def _fit(self, decoder, pcm: bytes) -> float | None:  # noqa: ANN001
@@ -100,16 +94,11 @@ class SphinxBackend(NeedsPackage):
 
     def _get_decoder(self, no_pauses: bool = False):  # noqa: ANN202 - pocketsphinx.Decoder
         if (self._squeezed if no_pauses else self._decoder) is None:
-            import pocketsphinx as ps
-
-            config = ps.Config(hmm=ps.get_model_path("en-us/en-us"),
-                               dict=ps.get_model_path("en-us/cmudict-en-us.dict"),
-                               lm=None, samprate=SAMPLE_RATE, loglevel="FATAL", **BEAMS, **PASSES,
-                               **(NO_PAUSES if no_pauses else {}))
+            decoder = word_decoder(**BEAMS, **PASSES, **(NO_PAUSES if no_pauses else {}))
             if no_pauses:
-                self._squeezed = ps.Decoder(config)
+                self._squeezed = decoder
             else:
-                self._decoder = ps.Decoder(config)
+                self._decoder = decoder
                 log.info("pocketsphinx en-us model loaded")
         return self._squeezed if no_pauses else self._decoder
 
