@@ -155,8 +155,9 @@ class Studio:
         """Audio bytes of `text` in a saved voice, and their content type (the OpenAI-compatible API)."""
         fmt = format_for(response_format)
         result = self.generate(None, "", text, GenerationParams(speed=speed), word_timings=False, voice=voice)
-        audio = read_audio(result.audio_path)
-        return encode(audio.samples, audio.sample_rate, fmt.name), fmt.content_type
+        with _user_facing("Encoding the audio"):  # an encoder failure answers as the API's errors do
+            audio = read_audio(result.audio_path)
+            return encode(audio.samples, audio.sample_rate, fmt.name), fmt.content_type
 
     def speech_stream(self, text: str, voice: str, response_format: str = "mp3",
                       speed: float = 1.0) -> tuple[Iterator[bytes], str]:
