@@ -83,9 +83,13 @@ def encode_stream(pieces: Iterator[np.ndarray], sample_rate: int, name: str) -> 
             yield pcm16(samples)
         return
     container, codec, bitrate = _FFMPEG.get(fmt.name, ("flac", "flac", ""))
-    command = [shutil.which("ffmpeg") or "ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar",
-               str(sample_rate), "-ac", "1", "-i", "pipe:0", "-c:a", codec, *(["-b:a", bitrate] if bitrate else []),
-               "-flush_packets", "1", "-f", container, "pipe:1"]
+    # Probing the input would wait for ~5 s of audio before the first byte comes out; Ogg would hold
+    # its pages for a second. Both are turned down so each piece is heard as soon as it is encoded.
+    mux = ["-page_duration", "100000"] if container == "ogg" else []
+    command = [shutil.which("ffmpeg") or "ffmpeg", "-hide_banner", "-loglevel", "error", "-probesize", "32",
+               "-analyzeduration", "0", "-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0",
+               "-c:a", codec, *(["-b:a", bitrate] if bitrate else []), "-flush_packets", "1", *mux,
+               "-f", container, "pipe:1"]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     failure: list[BaseException] = []
 

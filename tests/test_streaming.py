@@ -212,15 +212,36 @@ def test_openai_stream_format_sse_and_errors(live_app, narrator):
 
 @pytest.mark.parametrize("name,container", [("mp3", "mp3"), ("opus", "ogg"), ("aac", "aac"), ("flac", "flac"),
                                             ("wav", "wav")])
-def test_stream_encoding_is_one_playable_file(name, container):
+def test_stream_encoding_is_heard_before_the_input_ends(name, container):
+    """Three of five pieces (1.8 s) are fed, then the feeder waits: what the listener has by then must
+    already play most of them (ffmpeg's input probing once held everything back until 5 s of audio had
+    arrived). The bytes joined at the end are one file of the whole length."""
     from pydub import AudioSegment
+
+    def duration(data: bytes) -> float:
+        try:
+            return AudioSegment.from_file(io.BytesIO(data), format=container).duration_seconds
+        except Exception:  # headers only, nothing decodable yet
+            return 0.0
 
     rate = 24000
     tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(rate * 3) / rate)).astype(np.float32)
-    chunks = list(encode_stream(iter(np.array_split(tone, 5)), rate, name))
-    assert len(chunks) >= 2
-    audio = AudioSegment.from_file(io.BytesIO(b"".join(chunks)), format=container)
-    assert abs(audio.duration_seconds - 3.0) < 0.1
+    chunks: list[bytes] = []
+    heard_early: list[float] = []
+
+    def pieces():
+        for index, piece in enumerate(np.array_split(tone, 5)):
+            if index == 3:
+                deadline = time.monotonic() + 20
+                while duration(b"".join(chunks)) < 1.0 and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                heard_early.append(duration(b"".join(chunks)))
+            yield piece
+
+    for chunk in encode_stream(pieces(), rate, name):
+        chunks.append(chunk)
+    assert heard_early[0] >= 1.0, f"only {heard_early[0]:.2f} s of the 1.8 s fed could be played"
+    assert abs(duration(b"".join(chunks)) - 3.0) < 0.1
 
 
 def test_stream_encoding_of_pcm_is_exact_and_errors_pass_through():
