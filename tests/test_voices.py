@@ -112,7 +112,7 @@ def test_voices_sync_through_the_bucket(tiny_env, tmp_path, ref_clip, s3_open, m
     here = s3_studio_for(tiny_env, tmp_path / "here", s3_open.env(F5UI_S3_PREFIX="sync"), monkeypatch)
     there = s3_studio_for(tiny_env, tmp_path / "there", s3_open.env(F5UI_S3_PREFIX="sync"), monkeypatch)
     here.save_voice(ref_clip[0], ref_clip[1], "Travelling Voice")
-    assert here.sync_voices() == {"pushed": ["Travelling Voice"], "imported": [], "skipped": []}
+    assert here.sync_voices() == {"pushed": ["Travelling Voice"], "imported": [], "updated": [], "skipped": []}
     assert len(s3_open.keys_under("sync/voices/")) == 2  # voice.json and reference.wav
     report = there.sync_voices()
     assert report["imported"] == ["Travelling Voice"] and report["pushed"] == []
@@ -127,7 +127,24 @@ def test_voices_sync_through_the_bucket(tiny_env, tmp_path, ref_clip, s3_open, m
         s3_open.s3().put_object(Bucket=bucket, Key=f"sync/voices/../{name}", Body=b"{}")
     assert "sync/voices/../voice.json" in s3_open.keys_under("sync/voices/")
     assert ".." not in voice_sync.remote_voice_ids(there.exports, "sync")
-    assert there.sync_voices() == {"pushed": [], "imported": [], "skipped": []}
+    assert there.sync_voices() == {"pushed": [], "imported": [], "updated": [], "skipped": []}
+    # Saved over here, renamed there: each change reaches the other side, the newer copy winning.
+    samples, rate = sf.read(str(ref_clip[0]))
+    shorter = tmp_path / "shorter.wav"
+    sf.write(str(shorter), samples[: len(samples) // 2], rate)
+    here.save_voice(shorter, "A shorter take.", "Travelling Voice", overwrite=True)
+    assert here.sync_voices()["pushed"] == ["Travelling Voice"]
+    report = there.sync_voices()
+    assert report["updated"] == ["Travelling Voice"] and report["pushed"] == []
+    moved = there.voices.get("Travelling Voice")
+    assert moved.ref_text.strip() == "A shorter take." and moved.id == here.voices.get("Travelling Voice").id
+    assert abs(moved.duration - here.voices.get("Travelling Voice").duration) < 0.01
+    assert moved.created < moved.updated  # the first save's time is kept
+    there.rename_voice("Travelling Voice", "Well Travelled")
+    assert there.sync_voices()["pushed"] == ["Well Travelled"]
+    assert here.sync_voices()["updated"] == ["Well Travelled"]
+    assert sorted(v.name for v in here.voice_list()) == ["Only There", "Well Travelled"]
+    assert here.sync_voices() == there.sync_voices() == {"pushed": [], "imported": [], "updated": [], "skipped": []}
     local = Studio(from_env({**tiny_env, "F5UI_DATA_DIR": str(tmp_path / "local")}), files=FileGate(None))
     with pytest.raises(InputError, match="needs an S3 bucket"):
         local.sync_voices()

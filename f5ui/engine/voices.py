@@ -13,9 +13,9 @@ import os
 import re
 import shutil
 import threading
-import time
 import uuid
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ class Voice:
     duration: float
     notes: str = ""
     created: str = ""
+    updated: str = ""  # last save or rename: voice sync keeps the newest copy
     folder: str = ""  # where it lives on this server (never sent to clients)
 
     @property
@@ -71,6 +72,19 @@ class Voice:
 
     def reference(self) -> PreparedReference:
         return PreparedReference(str(self.audio_path), self.ref_text, self.duration, [])
+
+
+def now_stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def stamp_order(stamp: str) -> float:
+    """A voice's `updated` (or `created`) time as seconds, for "which copy is newer"; 0 when unreadable."""
+    try:
+        when = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return 0.0
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -91,7 +105,8 @@ class VoiceLibrary:
             data = json.loads((folder / META).read_text(encoding="utf-8"))
             voice = Voice(id=folder.name, name=check_name(data["name"]), ref_text=str(data["ref_text"]),
                           duration=float(data["duration"]), notes=str(data.get("notes", "")),
-                          created=str(data.get("created", "")), folder=str(folder))
+                          created=str(data.get("created", "")),
+                          updated=str(data.get("updated") or data.get("created", "")), folder=str(folder))
         except (OSError, ValueError, KeyError, TypeError, InputError) as exc:
             log.warning("Voice folder %s is unreadable and skipped: %s", folder, exc)
             return None
@@ -137,9 +152,10 @@ class VoiceLibrary:
             shutil.copyfile(prepared.audio_path, partial)
             os.replace(partial, folder / AUDIO)
             duration = read_audio(folder / AUDIO).duration
-            created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            updated = now_stamp()
+            created = existing.created if existing and existing.created else updated
             _write_json(folder / META, {"name": name, "ref_text": prepared.text, "duration": duration,
-                                        "notes": notes, "created": created})
+                                        "notes": notes, "created": created, "updated": updated})
         log.info("Saved voice %r (%.1f s)", name, duration)
         return self.get(name)
 
@@ -152,6 +168,7 @@ class VoiceLibrary:
                 raise InputError(f"A voice named {other.name!r} is already saved.", "Choose another name.")
             data = json.loads((Path(voice.folder) / META).read_text(encoding="utf-8"))
             data["name"] = new
+            data["updated"] = now_stamp()
             _write_json(Path(voice.folder) / META, data)
         return self.get(new)
 
@@ -161,9 +178,10 @@ class VoiceLibrary:
             shutil.rmtree(voice.folder, ignore_errors=True)
         log.info("Deleted voice %r", voice.name)
 
-    def adopt(self, voice_id: str, meta: Path, audio: Path) -> Voice | None:
+    def adopt(self, voice_id: str, meta: Path, audio: Path, replace: bool = False) -> Voice | None:
         """Take in a voice from elsewhere (S3 sync): its files, under its id; None when its name is
-        taken here by another voice, or its files are not a voice."""
+        taken here by another voice, or its files are not a voice. With `replace`, a newer copy of a
+        voice that is here already takes its place (the audio and the metadata swap together)."""
         if not VOICE_ID.fullmatch(voice_id):
             return None
         folder = self.root / voice_id
@@ -175,8 +193,15 @@ class VoiceLibrary:
             shutil.copyfile(audio, staged / AUDIO)
             incoming = self._load(staged)
             clash = incoming and self.find(incoming.name)
-            if incoming is None or (clash and clash.id != voice_id) or folder.exists():
+            if incoming is None or (clash and clash.id != voice_id) or (folder.exists() and not replace):
                 shutil.rmtree(staged, ignore_errors=True)
                 return None
-            staged.rename(folder)
+            if folder.exists():
+                retired = self.root / f".{voice_id}.old"
+                shutil.rmtree(retired, ignore_errors=True)
+                folder.rename(retired)
+                staged.rename(folder)
+                shutil.rmtree(retired, ignore_errors=True)
+            else:
+                staged.rename(folder)
         return self._load(folder)

@@ -1,9 +1,11 @@
 """The voice library mirrored under `{prefix}/voices/<id>/` in the S3 bucket: push the voices saved
-here, fetch the ones saved elsewhere (another pod, another machine). Plain files both ways; the
-library decides what to take in."""
+here, fetch the ones saved elsewhere (another pod, another machine). A voice saved or renamed on
+both sides is settled by its `updated` time: the newer copy wins. Plain files both ways; the
+library decides what to take in. A deletion is not carried over (the bucket keeps no tombstones)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -31,6 +33,17 @@ def push(store: Store, prefix: str, voice_id: str, folder: Path) -> None:
     base = f"{prefix.strip('/')}/voices/{voice_id}".lstrip("/")
     store.put(f"{base}/{AUDIO}", folder / AUDIO, "audio/wav")  # the audio first: a voice.json means complete
     store.put(f"{base}/{META}", folder / META, "application/json")
+
+
+def remote_updated(store: Store, prefix: str, voice_id: str, into: Path) -> str:
+    """The bucket copy's `updated` time (its voice.json only, a few hundred bytes); '' when unreadable."""
+    base = f"{prefix.strip('/')}/voices/{voice_id}".lstrip("/")
+    meta = store.get(f"{base}/{META}", into / voice_id / META)
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        return str(data.get("updated") or data.get("created") or "") if isinstance(data, dict) else ""
+    except (OSError, ValueError):
+        return ""
 
 
 def fetch(store: Store, prefix: str, voice_id: str, into: Path) -> tuple[Path, Path]:

@@ -104,6 +104,7 @@ def build_voices_tab(studio: Studio, refresh: list) -> list:
             report = studio.sync_voices()
         return ("Pushed: " + (", ".join(report["pushed"]) or "none") + " · imported: "
                 + (", ".join(report["imported"]) or "none")
+                + (" · updated from the bucket: " + ", ".join(report["updated"]) if report["updated"] else "")
                 + (" · skipped (name taken here): " + ", ".join(report["skipped"]) if report["skipped"] else ""))
 
     private = {"api_visibility": "private"}
