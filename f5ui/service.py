@@ -22,7 +22,7 @@ from .config import Settings
 from .engine.model_service import ModelService
 from .engine.reference import ReferenceCache
 from .engine.synthesis import MAX_TAKES, synthesize, validate_request
-from .engine.voices import Voice, VoiceLibrary
+from .engine.voices import Voice, VoiceLibrary, stamp_order
 from .errors import InputError, UserFacingError
 from .export import voice_sync
 from .export.bundle import ExportResult, export_files
@@ -40,7 +40,7 @@ from .schema import (
     SynthesisResult,
     TimedAudio,
 )
-from .streaming import Done, Piece, stream_call
+from .streaming import Piece, Stream, stream_call
 from .text import request_text
 from .timing.chain import AlignmentChain
 
@@ -144,7 +144,7 @@ class Studio:
             return self.checkup.check(path, request_text(text, "The text"), ref_path, language)
 
     def generate_stream(self, ref_audio: str | Path | None, ref_text: str, gen_text: str,
-                        params: GenerationParams = GenerationParams(), **options: Any) -> Iterator[Piece | Done]:
+                        params: GenerationParams = GenerationParams(), **options: Any) -> Stream[SynthesisResult]:
         """`generate`, streamed: each piece of audio as soon as it is final (`Piece`), then
         `Done(result)`. Joined, the pieces are the take's audio (before remove_silence or loudness
         normalization, which need the whole take). Errors raise from the iterator."""
@@ -159,12 +159,14 @@ class Studio:
             audio = read_audio(result.audio_path)
             return encode(audio.samples, audio.sample_rate, fmt.name), fmt.content_type
 
-    def speech_stream(self, text: str, voice: str, response_format: str = "mp3",
-                      speed: float = 1.0) -> tuple[Iterator[bytes], str]:
+    def speech_stream(self, text: str, voice: str, response_format: str = "mp3", speed: float = 1.0,
+                      progress: Progress = lambda fraction, desc: None) -> tuple[Iterator[bytes], str]:
         """`speech`, streamed: the encoded bytes as each chunk is generated, and their content type.
-        Returns once the first chunk is ready, so errors before any audio raise here."""
+        Returns once the first chunk is ready, so errors before any audio raise here. A client that
+        hangs up stops the generation at its next chunk."""
         fmt = format_for(response_format)
-        items = self.generate_stream(None, "", text, GenerationParams(speed=speed), word_timings=False, voice=voice)
+        items = self.generate_stream(None, "", text, GenerationParams(speed=speed), word_timings=False, voice=voice,
+                                     progress=progress)
         first = next(items)
 
         def samples() -> Iterator[np.ndarray]:
@@ -173,8 +175,14 @@ class Studio:
                 yield item.samples
                 item = next(items)
 
+        def answer(encoded: Iterator[bytes]) -> Iterator[bytes]:
+            try:
+                yield from encoded
+            finally:  # the encoder's thread is inside `items`: it cannot be closed, only told to stop
+                items.cancel()
+
         rate = first.sample_rate if isinstance(first, Piece) else 24000
-        return encode_stream(samples(), rate, fmt.name), fmt.content_type
+        return answer(encode_stream(samples(), rate, fmt.name)), fmt.content_type
 
     def _admit(self, path: str | Path | None, missing: str, fix: str) -> Path:
         if not path:
@@ -280,19 +288,27 @@ class Studio:
             raise InputError("Voice sync needs an S3 bucket, and none is configured.",
                              "Set F5UI_S3_BUCKET (and the AWS credentials) to sync voices.")
         prefix = self.settings.s3_prefix
-        report: dict[str, list[str]] = {"pushed": [], "imported": [], "skipped": []}
+        report: dict[str, list[str]] = {"pushed": [], "imported": [], "updated": [], "skipped": []}
         try:
             remote = voice_sync.remote_voice_ids(self.exports, prefix)
             local = {v.id: v for v in self.voices.list()}
-            for voice_id, voice in local.items():
-                if voice_id not in remote:
+            with tempfile.TemporaryDirectory(prefix="f5ui-voices-") as folder:
+                newer_there: list[str] = []
+                for voice_id, voice in local.items():
+                    if voice_id in remote:
+                        there = stamp_order(voice_sync.remote_updated(self.exports, prefix, voice_id, Path(folder)))
+                        here = stamp_order(voice.updated)
+                        if there > here:
+                            newer_there.append(voice_id)
+                        if there >= here:
+                            continue
                     voice_sync.push(self.exports, prefix, voice_id, Path(voice.folder))
                     report["pushed"].append(voice.name)
-            with tempfile.TemporaryDirectory(prefix="f5ui-voices-") as folder:
-                for voice_id in sorted(remote - set(local)):
+                for voice_id in sorted(remote - set(local)) + newer_there:
                     meta, wav = voice_sync.fetch(self.exports, prefix, voice_id, Path(folder))
-                    adopted = self.voices.adopt(voice_id, meta, wav)
-                    report["imported" if adopted else "skipped"].append(adopted.name if adopted else voice_id)
+                    adopted = self.voices.adopt(voice_id, meta, wav, replace=voice_id in local)
+                    kind = "updated" if voice_id in local else "imported"
+                    report[kind if adopted else "skipped"].append(adopted.name if adopted else voice_id)
         except StoreError as exc:
             raise UserFacingError(f"Voice sync failed: {exc}.", "Fix the cause and sync again.") from exc
         log.info("Voice sync: %s", report)

@@ -41,11 +41,37 @@ class Done(Generic[T]):
     result: T
 
 
-def stream_call(call: Callable[[OnAudio], T], name: str = "f5ui-stream") -> Iterator[Piece | Done[T]]:
+class Stream(Generic[T]):
+    """The pieces of a running call, then Done(result). `cancel()` may be called from any thread,
+    even while another one waits in `next()`: the call stops at its next piece (a consumer that
+    hands the iterator to a thread, as the stream encoder does, cannot close a running generator)."""
+
+    def __init__(self, call: Callable[[OnAudio], T], name: str) -> None:
+        self._stop = threading.Event()
+        self._items = _run(call, name, self._stop)
+
+    def __iter__(self) -> Stream[T]:
+        return self
+
+    def __next__(self) -> Piece | Done[T]:
+        return next(self._items)
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self.cancel()
+        self._items.close()
+
+
+def stream_call(call: Callable[[OnAudio], T], name: str = "f5ui-stream") -> Stream[T]:
     """Run `call(on_audio)` in a thread; yield each piece it reports, then Done(result). An
     exception in the call is raised here, after the pieces before it."""
+    return Stream(call, name)
+
+
+def _run(call: Callable[[OnAudio], T], name: str, stop: threading.Event) -> Iterator[Piece | Done[T]]:
     items: queue.Queue = queue.Queue()
-    stop = threading.Event()
     outcome: dict[str, object] = {}
 
     def on_audio(samples: np.ndarray, rate: int) -> None:

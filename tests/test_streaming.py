@@ -84,6 +84,32 @@ def test_a_stream_left_early_stops_the_generation(studio, ref_clip):
     assert len(chunks_started) < len(studio.generate(ref, ref_text, EIGHT_CHUNKS, FAST, word_timings=False).chunks)
 
 
+def test_a_speech_client_that_hangs_up_stops_the_generation_at_the_next_chunk(studio, ref_clip):
+    """/v1/audio/speech streaming: the encoder's thread waits inside the stream when the client goes,
+    so the stream is told to stop rather than closed (it once ran two more chunks for no one)."""
+    ref, ref_text = ref_clip
+    studio.save_voice(ref, ref_text, "Hang Up", overwrite=True)
+    total = len(studio.generate(None, "", EIGHT_CHUNKS, FAST, word_timings=False, voice="Hang Up").chunks)
+    started, hung_up = [], threading.Event()
+
+    def progress(fraction, desc):
+        if desc.startswith("Generating chunk"):
+            started.append(desc)
+            if desc.startswith("Generating chunk 3 "):  # the client hangs up while chunk 2 is out
+                hung_up.wait(30)
+
+    chunks, _ = studio.speech_stream(EIGHT_CHUNKS, "Hang Up", "mp3", progress=progress)
+    next(chunks)
+    chunks.close()  # the client went away
+    hung_up.set()
+    deadline = time.monotonic() + 60
+    while any(t.name == "f5ui-stream" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(t.name == "f5ui-stream" for t in threading.enumerate())
+    assert len(started) <= 3 < total, (started, total)  # no chunk started after the hang-up
+    studio.delete_voice("Hang Up")
+
+
 def test_generate_stream_endpoint(client, ref_clip):
     from gradio_client import handle_file
 
