@@ -98,8 +98,20 @@ def streaming(env: dict[str, str]) -> list[Row]:
         ratios.append(first / total)
         firsts.append(first)
     seconds = len(first_piece.samples) / first_piece.sample_rate
+    # The OpenAI endpoint's mp3 stream: what goes on the wire, through the one ffmpeg of the stream.
+    studio.save_voice(ref, ref_text, "Bench Stream", overwrite=True)
+    wire = []
+    for _ in range(3):
+        started, first_byte = time.perf_counter(), None
+        encoded, _ = studio.speech_stream(text, "Bench Stream", "mp3")
+        for _chunk in encoded:
+            first_byte = first_byte or time.perf_counter() - started
+        wire.append(first_byte / (time.perf_counter() - started))
+    studio.delete_voice("Bench Stream")
     return [(f"streaming, {len(chunks)}-chunk text (NFE 32, check on): time to first audio / total",
              f"**{statistics.median(ratios):.3f}** ({statistics.median(firsts):.2f} s of {total:.2f} s)", "≤ 0.25"),
+            ("the same as `/v1/audio/speech` mp3 (`stream_format: audio`): first byte / total",
+             f"**{statistics.median(wire):.3f}**", "≤ 0.25"),
             ("first chunk chosen", f"{len(chunks[0])} characters, {seconds:.2f} s of audio "
              f"(later chunks ≤ {max(len(c) for c in chunks[1:])} characters)", "a quarter of the chunk size")]
 

@@ -83,7 +83,7 @@ def encode_stream(pieces: Iterator[np.ndarray], sample_rate: int, name: str) -> 
             yield pcm16(samples)
         return
     container, codec, bitrate = _FFMPEG.get(fmt.name, ("flac", "flac", ""))
-    # Probing the input would wait for ~5 s of audio before the first byte comes out; Ogg would hold
+    # Probing the input held back every byte until about 2 s of audio had come in; Ogg would hold
     # its pages for a second. Both are turned down so each piece is heard as soon as it is encoded.
     mux = ["-page_duration", "100000"] if container == "ogg" else []
     command = [shutil.which("ffmpeg") or "ffmpeg", "-hide_banner", "-loglevel", "error", "-probesize", "32",

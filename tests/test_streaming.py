@@ -240,7 +240,7 @@ def test_openai_stream_format_sse_and_errors(live_app, narrator):
                                             ("wav", "wav")])
 def test_stream_encoding_is_heard_before_the_input_ends(name, container):
     """Three of five pieces (1.8 s) are fed, then the feeder waits: what the listener has by then must
-    already play most of them (ffmpeg's input probing once held everything back until 5 s of audio had
+    already play most of them (ffmpeg's input probing once held everything back until about 2 s of audio had
     arrived). The bytes joined at the end are one file of the whole length."""
     from pydub import AudioSegment
 
