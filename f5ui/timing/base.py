@@ -3,6 +3,7 @@ types every room shares (WordTiming, Attempt, AlignmentResult, ChunkHint) are in
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
@@ -83,8 +84,14 @@ class NeedsPackage:
     """For backends built on an optional package: `probe_import()` (diagnostics call it in the
     background) and `package_availability()` for the start of `availability()`."""
 
-    package: ClassVar[str]
-    _package: PackageProbe
+    package: ClassVar[str]  # pip name, for the messages
+    module: ClassVar[str]  # what find_spec looks for
+    probe_module: ClassVar[str | None] = None  # what probe_import() imports, when not `module`
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._package = PackageProbe(self.module, self.package, self.probe_module)
+        self._lock = threading.Lock()  # the backend's models are made once and not re-entrant
 
     def probe_import(self) -> str:
         """Import the package for real ('' when it works, else why)."""

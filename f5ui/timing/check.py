@@ -23,14 +23,12 @@ from __future__ import annotations
 import difflib
 import logging
 import math
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..codecs import pcm16
 from ..config import Settings
-from ..packages import PackageProbe
 from ..schema import WordVerdict
 from .base import SAMPLE_RATE, Availability, NeedsPackage
 from .pauses import original_time, squeeze
@@ -60,14 +58,12 @@ class WordChecker(NeedsPackage):
     """One pocketsphinx grammar decoder and one phone loop, shared under a lock."""
 
     name = "sphinx-check"
-    package = "pocketsphinx"
+    package = module = "pocketsphinx"
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._package = PackageProbe("pocketsphinx", self.package)
+        super().__init__(settings)
         self._decoder = None
         self._loop = None
-        self._lock = threading.Lock()
 
     def availability(self, language: str) -> Availability:
         missing = self.package_availability()

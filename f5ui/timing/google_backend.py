@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from typing import Any
 
 from ..config import Settings
-from ..packages import PackageProbe
 from .base import SAMPLE_RATE, AlignInput, Availability, BackendOutput, NeedsPackage
 from .errors import BackendFailed, BackendSkipped
 from .words import map_recognized
@@ -37,12 +35,11 @@ REGIONS = {"en": "en-US", "de": "de-DE", "fr": "fr-FR", "es": "es-ES", "it": "it
 class GoogleBackend(NeedsPackage):
     name = "google"
     package = "google-cloud-speech"
+    module = "google.cloud.speech_v1"
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._package = PackageProbe("google.cloud.speech_v1", self.package)
+        super().__init__(settings)
         self._client: Any = None
-        self._lock = threading.Lock()
         # A key that cannot be loaded is tried once per RETRY_LOAD_AFTER, not on every request.
         self._load_failure: tuple[float, str] | None = None
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,6 @@ import numpy as np
 
 from ..config import Settings
 from ..device import cuda_or_cpu
-from ..packages import PackageProbe
 from .base import Availability, NeedsPackage
 from .words import Token, tokenize
 
@@ -36,13 +34,12 @@ class Heard:
 class FreeRecognizer(NeedsPackage):
     name = "faster-whisper"
     package = "faster-whisper"
+    module = "faster_whisper"
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._package = PackageProbe("faster_whisper", "faster-whisper")
+        super().__init__(settings)
         self._model = None
         self._error = ""  # why the configured model could not load
-        self._lock = threading.Lock()
 
     def availability(self, language: str) -> Availability:
         if not self.settings.check_asr:

@@ -10,11 +10,9 @@ from __future__ import annotations
 import logging
 import math
 import re
-import threading
 
 from ..codecs import pcm16
 from ..config import Settings
-from ..packages import PackageProbe
 from .base import AlignInput, Availability, BackendOutput, NeedsPackage
 from .errors import BackendFailed, BackendSkipped
 from .pauses import original_time, squeeze
@@ -50,15 +48,13 @@ MISMATCH_FIT = 2.5
 
 class SphinxBackend(NeedsPackage):
     name = "sphinx"
-    package = "pocketsphinx"
+    package = module = "pocketsphinx"
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._package = PackageProbe("pocketsphinx", self.package)
+        super().__init__(settings)
         self._decoder = None
         self._squeezed = None  # second-pass decoder, made on first need
         self._loop = None  # phone-loop decoder for the fit check
-        self._lock = threading.Lock()  # one decoder each, not re-entrant
 
     def availability(self, language: str) -> Availability:
         missing = self.package_availability()

@@ -18,7 +18,6 @@ from typing import Any
 
 from ..config import Settings
 from ..hub import cached_file
-from ..packages import PackageProbe
 from .base import AlignInput, Availability, BackendOutput, NeedsPackage
 from .errors import BackendFailed, BackendSkipped
 from .words import Timed, group_by_chunk
@@ -48,11 +47,11 @@ def _punkt_language(language: str) -> str:
 
 class WhisperXBackend(NeedsPackage):
     name = "whisperx"
-    package = "whisperx"
+    package = module = "whisperx"
+    probe_module = "whisperx.alignment"
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._package = PackageProbe("whisperx", self.package, "whisperx.alignment")
+        super().__init__(settings)
         self._device: str | None = None
 
     # --- checks -------------------------------------------------------------------
