@@ -18,13 +18,16 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import Busy, ModelUnavailable
+from ..hangups import Gone
 from ..hub import is_unreachable
 from ..schema import FAILED, IDLE, LOADING, READY, ModelState, ServiceStatus
+from ..streaming import Cancelled
 from .chunk_inference import ReferenceTensors
 
 log = logging.getLogger(__name__)
 
 VOCOS_REPO = "charactr/vocos-mel-24khz"  # what load_vocoder("vocos") downloads without a local folder
+SLOT_POLL = 0.1  # seconds between looks at whether a waiting request's client is still there
 
 
 @dataclass
@@ -249,16 +252,22 @@ class ModelService:
                 return self._loaded
             raise ModelUnavailable(self._problem, self._fix)
 
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a model slot now."""
+        return self._waiting
+
     @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold one of the model's slots for a generation; Busy when the queue or the wait is too long."""
+    def slot(self, gone: Gone | None = None) -> Iterator[None]:
+        """Hold one of the model's slots for a generation; Busy when the queue or the wait is too long.
+        A request whose client hangs up while it waits (`gone`) leaves the wait (Cancelled)."""
         with self._lock:
             if self._waiting >= max(1, self.settings.max_queue):
                 raise Busy(f"The server is busy: {self._waiting} requests are already waiting for the model.",
                            "Try again in a minute.")
             self._waiting += 1
         try:
-            acquired = self._slots.acquire(timeout=max(0.0, self.settings.max_wait_seconds))
+            acquired = self._acquire(max(0.0, self.settings.max_wait_seconds), gone)
         finally:
             with self._lock:
                 self._waiting -= 1
@@ -269,6 +278,17 @@ class ModelService:
             yield
         finally:
             self._slots.release()
+
+    def _acquire(self, timeout: float, gone: Gone | None) -> bool:
+        if gone is None:
+            return self._slots.acquire(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while not gone():
+            if self._slots.acquire(timeout=max(0.0, min(SLOT_POLL, deadline - time.monotonic()))):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+        raise Cancelled("the client hung up while waiting for a model slot")
 
     def wait(self, timeout: float | None = None) -> ServiceStatus:
         """Block until the current load finishes (no new load is started)."""
