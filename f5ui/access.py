@@ -158,7 +158,10 @@ def create_access_router(accounts: Accounts) -> APIRouter:
 
     @router.post("/login")
     async def login(request: Request) -> Response:
-        form = await request.form()
+        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            return JSONResponse({"error": "Send the sign-in as a form (application/x-www-form-urlencoded).",
+                                 "detail": "Send the sign-in as a form."}, status_code=415)
+        form = await request.form()  # urlencoded only: no files, and the request guard bounds the body
         name, password = str(form.get("username") or "").strip(), str(form.get("password") or "")
         target = safe_next(str(form.get("next") or "/"))
         caller = accounts.login(name, password) if password else None

@@ -135,10 +135,6 @@ class User:
     role: str
     hash: str
 
-    @property
-    def fingerprint(self) -> str:
-        """Changes with the password: sessions made before a change end with it."""
-        return hashlib.sha256(self.hash.encode()).hexdigest()[:16]
 
 
 def check_user_name(name: str) -> str:
@@ -283,7 +279,8 @@ class Accounts:
             name, fingerprint, expires = str(data["n"]), str(data["f"]), float(data["e"])
         except (ValueError, KeyError, TypeError):
             return None
-        if expires < time.time() or not fingerprint or fingerprint != self._fingerprint(name):
+        expected = self._fingerprint(name).encode()
+        if expires < time.time() or not expected or not hmac.compare_digest(fingerprint.encode(), expected):
             return None
         if name == KEY_HOLDER.name:
             return KEY_HOLDER
@@ -291,10 +288,14 @@ class Accounts:
         return Caller(user.name, user.role) if user else None
 
     def _fingerprint(self, name: str) -> str:
+        """Changes with the key or the password, so sessions made before a change end with it; keyed by
+        the secret, so a cookie that leaks gives nothing to guess the key or the password from."""
         if name == KEY_HOLDER.name:
-            return hashlib.sha256(b"f5ui-key:" + self.key.encode()).hexdigest()[:16] if self.key else ""
-        user = self.users.get(name) if self.users else None
-        return user.fingerprint if user else ""
+            credential = self.key
+        else:
+            user = self.users.get(name) if self.users else None
+            credential = user.hash if user else ""
+        return _b64(self._sign(b"credential:" + credential.encode())[:12]) if credential else ""
 
     def _sign(self, payload: bytes) -> bytes:
         if not self._secret:

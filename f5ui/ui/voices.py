@@ -57,7 +57,8 @@ def build_save_voice(studio: Studio, ref_audio: gr.Audio, ref_text: gr.Textbox, 
 
     save_btn.click(save_voice, inputs=[ref_audio, ref_text, name, overwrite, notes], outputs=[saved],
                    api_name="save_voice", concurrency_id="model").then(
-        lambda: refreshed(studio, refresh), outputs=refresh, api_visibility="private", queue=False)
+        lambda: refreshed(studio, refresh), outputs=refresh, api_visibility="private", queue=False,
+        show_progress="hidden")  # no tracker left spinning on a hidden tab (see ui/app.py)
 
 
 def refreshed(studio: Studio, components: list) -> list:
@@ -112,7 +113,7 @@ def build_voices_tab(studio: Studio, refresh: list) -> list:
     for button, fn, inputs in ((rename_btn, rename, [chosen, new_name]), (delete_btn, delete, [chosen]),
                                (sync_btn, sync, [])):
         button.click(fn, inputs=inputs, outputs=[status], **private).then(
-            lambda: refreshed(studio, refresh), outputs=refresh, queue=False, **private)
+            lambda: refreshed(studio, refresh), outputs=refresh, queue=False, show_progress="hidden", **private)
     return mine
 
 
