@@ -13,6 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from .access import AccessGate, create_access_router
+from .accounts import DIAGNOSTICS, NOBODY, Accounts, Forbidden, caller_in, permit
 from .config import Settings
 from .diagnostics import Diagnostics, diagnostics_for
 from .hangup_watch import HangupWatch
@@ -33,6 +35,8 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 def create_app(studio: Studio, diagnostics: Diagnostics, retention: Retention | None = None) -> FastAPI:
     """The FastAPI app. The panel, /health and /diagnostics all read the one `diagnostics`."""
     settings = studio.settings
+    accounts = Accounts(settings)
+    log.info("Access control %s", accounts.describe())
     app = FastAPI(title="f5ui", exception_handlers=QUIET_VALIDATION)
 
     @app.get("/health")
@@ -45,12 +49,18 @@ def create_app(studio: Studio, diagnostics: Diagnostics, retention: Retention | 
                 "model": status.as_dict(), "queue": {"waiting": studio.model.waiting},
                 "checks": diagnostics.health_summary()}
 
-    @app.get("/diagnostics")
-    def diagnostics_report() -> dict:
+    @app.get("/diagnostics", response_model=None)
+    def diagnostics_report(request: Request) -> dict | JSONResponse:
         """The full diagnostics report (the same JSON as the /diagnostics API endpoint)."""
+        try:
+            permit(caller_in(request.state) or NOBODY, DIAGNOSTICS)
+        except Forbidden as error:
+            return JSONResponse({"error": str(error), "detail": str(error)}, status_code=403)
         return diagnostics.report()
 
-    app.include_router(create_openai_router(studio))  # before the Gradio mount, which takes every other path
+    # Before the Gradio mount, which takes every other path.
+    app.include_router(create_openai_router(studio))
+    app.include_router(create_access_router(accounts))
     max_upload_bytes = int(settings.max_upload_mb * 2**20)
     delete_cache = None
     if retention is not None and retention.enabled:  # Gradio's own copies, besides our sweep of its folder
@@ -59,7 +69,9 @@ def create_app(studio: Studio, diagnostics: Diagnostics, retention: Retention | 
     uploads = UploadLimits(max_upload_bytes, max(1, settings.max_upload_files), settings.upload_dir,
                            max(0.0, settings.upload_folder_mb) * 2**20)
     app.add_middleware(RequestGuard, gate=FileGate([settings.upload_dir]), uploads=uploads)
-    app.add_middleware(HangupWatch, hangups=studio.hangups)  # added last: outermost, it sees the connection
+    # Outside the guard: it must see the connection's own receive (AccessGate passes it on unchanged).
+    app.add_middleware(HangupWatch, hangups=studio.hangups)
+    app.add_middleware(AccessGate, accounts=accounts)  # outermost: a refused request costs no body read
     app = gr.mount_gradio_app(
         app, demo, path="/",
         theme=gr.themes.Soft(), css_paths=[ASSETS / "style.css"],
@@ -68,6 +80,8 @@ def create_app(studio: Studio, diagnostics: Diagnostics, retention: Retention | 
         allowed_paths=[str(studio.output_dir), str(settings.writable_dir("exports"))],
         max_file_size=max_upload_bytes,
         ssr_mode=False, show_error=True,
+        # Gradio's own login check on its routes, a second lock behind AccessGate; handlers see the name.
+        auth_dependency=gradio_user if accounts.enabled else None,
         app_kwargs={"exception_handlers": QUIET_VALIDATION},  # Gradio's own routes answer 422s without the body
     )
     # Gradio checks that an input file was uploaded only once the Blocks "has launched", which
@@ -75,6 +89,12 @@ def create_app(studio: Studio, diagnostics: Diagnostics, retention: Retention | 
     demo.has_launched = True
     app.state.blocks = demo
     return app
+
+
+def gradio_user(request: Request) -> str | None:
+    """The name Gradio shows for the caller AccessGate found (a guest is "guest"); None refuses."""
+    caller = caller_in(request.state)
+    return (caller.name or caller.role) if caller else None
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,6 +1,6 @@
 """What every UI handler shares: one Studio call per action, its UserFacingError shown as a
-gr.Error titled for that action, whether the event's client hung up, and the aligner choice mapped
-to the service's argument."""
+gr.Error titled for that action, the caller of the request (for the Studio's permission check),
+whether the event's client hung up, and the aligner choice mapped to the service's argument."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import gradio as gr
 
+from ..accounts import NOBODY, Caller, caller_in
 from ..errors import InputError, UserFacingError
 from ..hangups import Gone
 from ..service import Studio
@@ -36,6 +37,16 @@ def gone_check(studio: Studio, request: gr.Request | None) -> Gone:
     session hash (in the browser) or the event id (the /gradio_api/call/ API), which Gradio gives the
     handler as `request.session_hash`."""
     return studio.hangups.watch(getattr(request, "session_hash", None))
+
+
+def caller_of(request: gr.Request | None) -> Caller:
+    """Who sent the request: the caller the server's access gate put in its state (f5ui.access), which
+    gr.Request carries into queued events. Nobody (may do nothing) when it cannot be told."""
+    try:
+        state = getattr(request, "state", None)
+    except (AttributeError, KeyError):  # a gr.Request rebuilt without one
+        return NOBODY
+    return (caller_in(state) if state is not None else None) or NOBODY
 
 
 def aligner_choices() -> list[str]:
