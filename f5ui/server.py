@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from .config import Settings
 from .diagnostics import Diagnostics, diagnostics_for
+from .download import fetch_beside
 from .logs import configure_logging
 from .openai_api import create_openai_router
 from .paths import FileGate
@@ -87,6 +88,8 @@ def serve(settings: Settings) -> None:
     diagnostics.run_fast()  # milliseconds; one log line per check before anything serves
     retention = Retention([studio.output_dir, settings.upload_dir], settings.retention_hours)
     retention.start()  # deletes what earlier runs left past the retention, then sweeps periodically
+    if settings.predownload:  # beside the server: /health answers during a long first download
+        fetch_beside(settings.download_timeout)
     app = create_app(studio, diagnostics, retention)
     studio.start()  # the model loads in the background; the UI answers meanwhile
     diagnostics.start_background()  # torch, GPU, aligner imports, hub: seconds, off the main thread

@@ -34,7 +34,8 @@ fi
 
 req=requirements.txt; [ "$mode" = test ] && req=requirements-test.txt
 stamp=".venv/.installed-$mode"
-digest=$(cat requirements.txt requirements-test.txt constraints.txt | sha256sum | cut -d' ' -f1)
+# Every pin lives in these two files (requirements.txt stands alone: the Spaces builder installs only it).
+digest=$(cat requirements.txt requirements-test.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
   echo "setup: installing Python packages from $req (first run takes a few minutes; pip caches downloads)"
   .venv/bin/python -m pip install -q -r "$req"

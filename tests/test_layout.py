@@ -18,7 +18,7 @@ ROOMS = {"engine", "timing", "export", "quality"}  # siblings: none imports anot
 APART = {("service", "diagnostics"), ("diagnostics", "service"), ("checkup", "diagnostics"), ("diagnostics", "checkup")}
 LAYER = {**{name: 0 for name in GROUND}, **{name: 1 for name in ROOMS}, "service": 2, "checkup": 2, "diagnostics": 2,
          "ui": 3, **{name: 4 for name in ("server", "request_guard", "retention", "openai_api", "serverless",
-                                          "download", "cli")}}
+                                          "download", "punkt", "cli")}}
 
 
 def module_name(path: Path) -> str:
