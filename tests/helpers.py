@@ -161,11 +161,16 @@ class LiveApp:
         return requests.get(self.url + "/diagnostics", timeout=10).json()
 
     def _poll(self, fetch, done, timeout: float, what: str) -> dict:  # noqa: ANN001 - two small callables
-        deadline = time.monotonic() + timeout
+        """Ask until `done`, up to `timeout` s; a slow or refused answer (a busy machine) is asked again."""
+        deadline, value = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
-            value = fetch()
-            if done(value):
-                return value
+            try:
+                value = fetch()
+            except requests.RequestException as exc:
+                value = exc
+            else:
+                if done(value):
+                    return value
             time.sleep(0.3)
         raise TimeoutError(f"{what} (last answer: {value})")
 
