@@ -42,6 +42,23 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
   echo "$digest" > "$stamp"
 fi
 
+# The README's JavaScript client example runs in the tests with Node's @gradio/client (tests/js).
+if [ "$mode" = test ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: installing Node.js (nodejs, npm) for the JavaScript client test"
+    sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  js_stamp=tests/js/node_modules/.installed
+  js_digest=$(sha256sum tests/js/package-lock.json | cut -d' ' -f1)
+  if [ "$(cat "$js_stamp" 2>/dev/null)" != "$js_digest" ]; then
+    echo "setup: installing @gradio/client (npm ci in tests/js)"
+    npm ci --prefix tests/js --no-audit --no-fund --silent
+    echo "$js_digest" > "$js_stamp"
+  fi
+fi
+
 # WhisperX splits sentences with nltk's punkt_tab, which no package ships; fetch it once for the app
 # (the tests build their own). Offline this fails fast and WhisperX stays off with the reason shown.
 has_punkt() { .venv/bin/python -c "import nltk; nltk.data.find('tokenizers/punkt_tab/english/')" 2>/dev/null; }

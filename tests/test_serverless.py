@@ -85,24 +85,57 @@ def api(tiny_env, tmp_path_factory, s3_open):
     server.stop()
 
 
-def test_one_job_through_test_input(tiny_env, tmp_path, ref_clip):
-    """The README's local test: test_input.json beside the worker, one job, its result in the log, exit 0.
-    The SDK logs at INFO (at DEBUG, its default, it would print every job, reference audio and all) and cuts
-    a long line in the middle: the result's start says what was made, the audio follows."""
-    reference = data_uri(ref_clip[0])
-    job = {"input": {"text": TEXT, "ref_audio": reference, "ref_text": ref_clip[1], "nfe_step": 8, "seed": 11,
-                     "word_timings": False}}
-    (tmp_path / "test_input.json").write_text(json.dumps(job))  # how the SDK takes a job too big for argv
-    done = subprocess.run([sys.executable, "-m", "f5ui.serverless"], cwd=tmp_path, capture_output=True, text=True,
-                          env=worker_env(tiny_env, tmp_path / "data"), timeout=PATIENCE)
+def readme_block(marker: str) -> str:
+    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    return next(block for block in blocks if marker in block)
+
+
+def save_narrator(data: Path, ref_clip) -> None:  # noqa: ANN001
+    """The voice the README's worker examples name, saved in the worker's data dir as the app saves it."""
+    from f5ui.config import from_env
+    from f5ui.paths import FileGate
+    from f5ui.service import Studio
+
+    library = Studio(from_env({"F5UI_DATA_DIR": str(data), "F5UI_PRELOAD": "0"}), files=FileGate(None))
+    if "Narrator" not in [v.name for v in library.voice_list()]:
+        library.save_voice(ref_clip[0], ref_clip[1], "Narrator")
+
+
+def with_venv_python(env: dict[str, str]) -> dict[str, str]:
+    """`python` in a README command is the venv's."""
+    return {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"}
+
+
+def test_one_job_through_test_input_as_the_readme_writes_it(tiny_env, tmp_path, ref_clip):
+    """One job, its result in the log, exit 0. The SDK logs at INFO: at DEBUG (its default) it would print
+    every job, reference audio and all. It cuts a long line in the middle: the result's start says what
+    was made, the audio follows."""
+    save_narrator(tmp_path / "data", ref_clip)
+    done = subprocess.run(["bash", "-c", readme_block("--test_input")], cwd=tmp_path, capture_output=True, text=True,
+                          env=with_venv_python(worker_env(tiny_env, tmp_path / "data")), timeout=PATIENCE)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     line = next(line for line in done.stdout.splitlines() if "Job result: " in line)
-    shown = re.search(r"'seed': 11, 'chunk_seeds': \[11(, \d+)*\], 'duration': ([\d.]+), 'timings': None, "
-                      r"'notices': \[\], 'audio_base64': 'UklGR", line)  # UklGR: "RIFF", a WAV file
-    assert shown and float(shown.group(2)) > 1.0, line[:300]
+    shown = re.search(r"'seed': \d+, 'chunk_seeds': \[[\d, ]+\], 'duration': ([\d.]+), 'timings': \{'words': "
+                      r"\[\{'word': 'Hello',", line)
+    assert shown and float(shown.group(1)) > 1.0 and "'audio_base64': 'UklGR" in line, line[:300]  # UklGR: RIFF
     assert "Traceback" not in done.stdout + done.stderr
-    assert "Retrieved local job" not in done.stdout and reference[40:200] not in done.stdout  # nothing at DEBUG
-    assert not list((tmp_path / "data" / "uploads" / "jobs").iterdir())  # the fetched reference is gone
+    assert "Retrieved local job" not in done.stdout  # nothing at DEBUG
+
+
+def test_the_readme_local_api_commands_run_as_written(api, ref_clip):
+    save_narrator(api.log.parent / "data", ref_clip)
+    commands = readme_block("/runsync").replace("http://localhost:8000", api.url)
+    done = subprocess.run(["bash", "-c", commands], capture_output=True, text=True, timeout=PATIENCE,
+                          env=with_venv_python(dict(os.environ)))
+    assert done.returncode == 0, done.stderr
+    answers, decoder, text = [], json.JSONDecoder(), done.stdout.strip()
+    while text:  # curl prints each answer without a newline after it
+        answer, end = decoder.raw_decode(text)
+        answers.append(answer)
+        text = text[end:].strip()
+    assert [a["status"] for a in answers] == ["COMPLETED", "COMPLETED"], done.stdout[:500]
+    synced, ran = answers
+    assert synced["output"]["timings"] is None and ran["output"]["timings"]["words"][0]["word"] == "Hello."
 
 
 def test_help_answers_before_anything_loads(tiny_env, tmp_path):
@@ -123,6 +156,7 @@ def test_runsync_returns_the_audio(api, ref_clip):
     samples, rate = decode_wav(output["audio_base64"])
     assert rate == 24000 and len(samples) / rate == pytest.approx(output["duration"], abs=0.01)
     assert output["seed"] == 4 and output["timings"]["words"][0]["word"] == "Hello"
+    assert not list((api.log.parent / "data" / "uploads" / "jobs").iterdir())  # the fetched reference is gone
 
 
 def test_a_bad_job_through_test_input_fails_with_the_reason(tiny_env, tmp_path):
