@@ -18,14 +18,12 @@ import pytest
 import requests
 
 from f5ui import hosting
-from tests.helpers import ROOT, by_name, free_port, install_punkt_tab
+from tests.helpers import PATIENCE, ROOT, by_name, free_port, install_punkt_tab
 from tests.http_peers import HeldHub, RefusingProxy
 from tests.test_packaging import effective, stages
 
 START = ROOT / "scripts" / "start.sh"
 LAYOUT = set(hosting.LAYOUT)  # what the start script lays out on the volume
-# The busy 2-core machine loaded the tiny model in 100+ s once: waits are bounded by conditions, generously.
-PATIENCE = 900.0
 
 
 def default_role() -> str:

@@ -19,12 +19,10 @@ import pytest
 import requests
 import soundfile as sf
 
-from tests.helpers import ROOT, free_port
+from tests.helpers import PATIENCE, ROOT, free_port
 
 pytestmark = pytest.mark.live
 TEXT = "Hello from a serverless worker. It speaks in pieces."
-# The worker loads the tiny model before it serves; the busy 2-core machine took 100+ s for a load once.
-PATIENCE = 900.0
 
 
 def data_uri(path: Path) -> str:
