@@ -1,6 +1,7 @@
 """Command line: the same Studio functions the UI and the API use.
 
     python -m f5ui.cli generate --ref voice.wav --ref-text "..." --text "..." --out out.wav
+    python -m f5ui.cli project create --file book.md --voice Narrator    (cli_project.py)
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import shutil
 import sys
 
 from . import hosting
+from .cli_project import add_project_commands, project_command
 from .config import add_cli_arguments, from_args
 from .errors import UserFacingError
 from .logs import configure_logging
@@ -33,8 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--cross-fade", type=float, default=GenerationParams.cross_fade)
     gen.add_argument("--seed", type=int, default=None, help="Default: random (printed).")
     gen.add_argument("--remove-silence", action="store_true")
+    add_project_commands(commands)
     args = parser.parse_args(argv)
-    if not args.ref and not args.voice:
+    if args.command == "generate" and not args.ref and not args.voice:
         parser.error("give --ref (a reference recording) or --voice (a saved voice)")
 
     settings = hosting.apply(from_args(args))
@@ -43,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     from .service import Studio
 
     studio = Studio(settings, files=FileGate(None))  # the CLI's user names their own files
+    if args.command == "project":
+        try:
+            return project_command(args, studio)
+        except UserFacingError as error:
+            sys.stderr.write(f"error: {error}\n")
+            return 2
     params = GenerationParams(args.speed, args.nfe_step, args.cfg_strength, args.cross_fade, args.seed,
                               args.remove_silence)
     try:

@@ -30,8 +30,8 @@ def check_project_id(value: object) -> str:
     """The id when it is one this studio could have made; InputError otherwise (never a path)."""
     text = value.strip() if isinstance(value, str) else ""
     if not PROJECT_ID.fullmatch(text):
-        raise InputError(f"{str(value)[:40]!r} is not a project id.", "Use the id /project_create returned "
-                         "(16 hexadecimal characters); /projects lists them.")
+        raise InputError(f"{str(value)[:40]!r} is not a project id.", "Use the id project_create returned "
+                         "(16 hexadecimal characters); the projects endpoint lists them.")
     return text
 
 

@@ -66,6 +66,8 @@ class LocalMaker:
             if stop is not None and stop.is_set():
                 raise Cancelled("the run was paused")
 
+        if stop is not None:  # background work waits for the model's load here, not while holding its slot
+            self.studio.model.get()
         result = self.studio.generate(None, "", job.text, job.params, word_timings=True, voice=job.voice,
                                       on_audio=on_audio, background=stop)
         report = result.quality

@@ -99,8 +99,8 @@ class ProjectStore:
         with self.db.reading() as conn:
             row = conn.execute("SELECT * FROM projects WHERE id = ?", (project_id,)).fetchone()
         if row is None:
-            raise InputError(f"There is no project {project_id!r}.", "Pick one of the projects (/projects lists "
-                             "them), or create one.")
+            raise InputError(f"There is no project {project_id!r}.", "Pick one of the projects (the Projects tab and "
+                             "the projects endpoint list them), or create one.")
         return _project(row)
 
     def projects(self) -> list[Project]:

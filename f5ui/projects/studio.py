@@ -14,11 +14,13 @@ import shutil
 import tempfile
 import time
 import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, UserFacingError
 from ..export.bundle import ExportResult, export_files
+from ..export.subtitles import write_all
 from ..service import EXPORT_FORMATS, Studio
 from ..text import request_text
 from . import book, script
@@ -36,6 +38,15 @@ log = logging.getLogger(__name__)
 
 MAX_NAME = 100
 ACTIONS = ("regenerate", "lock", "unlock", "edit")
+# One Projects per Studio (the app builds the UI from it, the server starts it): keyed weakly by the studio.
+_BY_STUDIO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def projects_for(studio: Studio) -> Projects:
+    """The studio's projects (made on first use)."""
+    if studio not in _BY_STUDIO:
+        _BY_STUDIO[studio] = Projects(studio)
+    return _BY_STUDIO[studio]
 
 
 def _json_arg(value: Any, what: str) -> Any:
@@ -151,6 +162,14 @@ class Projects:
                 "segments": [s.public() for s in segments],
                 "speakers": {speaker or "(untagged)": voice_for(project, speaker) for speaker in speakers}}
 
+    def segments(self, project_id: Any, chapter_id: Any = None) -> list[dict[str, Any]]:
+        project = self.project(project_id)
+        chapter = None if chapter_id in (None, "") else _segment_id(chapter_id)
+        return [s.public() for s in self.store.segments(project.id, chapter)]
+
+    def chapters(self, project_id: Any) -> list[dict[str, Any]]:
+        return [c.public() for c in self.store.chapters(self.project(project_id).id)]
+
     def status(self, project_id: Any) -> dict[str, Any]:
         """Segments by status, audio made, the time left at the measured speed, the segment under way."""
         project = self.project(project_id)
@@ -262,6 +281,13 @@ class Projects:
         if served:
             joined.path = self._served(joined.path, f"chapter-{chapter.position}")
         return joined
+
+    def chapter_subtitles(self, project_id: Any, chapter_id: Any, srt_names: bool = False) -> dict[str, Path]:
+        """The chapter's word timings and subtitles with speaker names, among the outputs (unguessable names)."""
+        joined = self.chapter(project_id, chapter_id)
+        stem = f"chapter-{uuid.uuid4().hex}"
+        return write_all(joined.alignment, self.studio.output_dir / "timings", stem, speakers=joined.speakers,
+                         srt_names=srt_names)
 
     def _joined(self, project: Project, chapter: Chapter) -> Joined:
         segments = [s for s in self.store.segments(project.id, chapter.id) if s.has_audio]
