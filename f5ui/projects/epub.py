@@ -143,8 +143,9 @@ def _paragraphs(content: bytes, anchors: set[str | None]) -> list[tuple[str, str
     for element in root.iter() if root is not None else ():
         if not isinstance(element.tag, str):
             continue  # comments, processing instructions
-        if element.get("id") in anchors:
-            out.append((CHAPTER, element.get("id")))
+        anchor = element.get("id")
+        if anchor is not None and anchor in anchors:
+            out.append((CHAPTER, anchor))
         if element.tag in BLOCKS and not _skipped(element) and not any(
                 isinstance(d.tag, str) and d.tag in BLOCKS for d in element.iterdescendants()):
             text = " ".join(_text(element).split())
