@@ -391,3 +391,34 @@ def test_subtitles_name_the_speakers_in_every_format(tmp_path):
     assert ass.styles["Narrator"].primarycolor != ass.styles["Alice"].primarycolor
     assert [c.content for c in srt.parse(files["srt_phrases"].read_text())] == [
         "Narrator: Hello there.", "Alice: Who is it?", "Narrator: Me."]
+
+
+def test_the_cli_makes_a_book_with_a_progress_bar(voice_studio, tiny_env, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    env = dict(os.environ, **tiny_env, F5UI_DATA_DIR=str(voice_studio.settings.data_path))
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "f5ui.cli", "project", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    script = tmp_path / "short.md"
+    script.write_text("# One\n\n[Alice] The first chapter.\n\n# Two\n\nThe second chapter.\n")
+    created = cli("create", "--file", str(script), "--voice", "Narrator", "--settings", json.dumps(FAST))
+    assert created.returncode == 0, created.stderr
+    project_id = created.stdout.split("\t")[0]
+    assert "2 chapter(s)" in created.stdout and "Alice → Alice" in created.stdout
+    ran = cli("run", project_id)
+    assert ran.returncode == 0, ran.stderr
+    assert "2/2" in ran.stderr and "done: 2 of 2 made" in ran.stderr  # tqdm's bar, then the summary
+    out = tmp_path / "export"
+    exported = cli("export", project_id, "--format", "wav", "--out", str(out))
+    assert exported.returncode == 0, exported.stderr
+    assert (out / "book.m4b").stat().st_size > 0 and (out / "chapter-002.vtt").is_file()
+    bad = cli("status", "not-an-id")
+    assert bad.returncode == 2 and "not a project id" in bad.stderr and "Traceback" not in bad.stderr
