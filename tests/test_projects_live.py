@@ -170,3 +170,20 @@ def test_bad_project_requests_get_clear_answers(book):
     answer = raw_api.call(url, "project_export", [created["id"], "mp3", None, False])
     assert answer.event == "error" and "no audio yet" in answer.body
     assert requests.get(f"{url}/health", timeout=10).status_code == 200  # still serving
+
+
+def test_the_readme_projects_example_runs(book, monkeypatch, tmp_path, capsys):
+    import re
+
+    from tests.helpers import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    example = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if 'api_name="/project_create"' in b)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(example.replace("http://127.0.0.1:7860/", book.app.url + "/"), "README.md", "exec"), namespace)
+    namespace["client"].close()
+    printed = capsys.readouterr().out
+    assert "['The Storm', 'The Morning']" in printed and "'Alice': 'Narrator'" in printed
+    assert namespace["segment"]["used_seed"] == 7
+    assert "book.m4b (download)" in printed and "chapter-002.vtt (download)" in printed
