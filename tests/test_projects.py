@@ -23,6 +23,7 @@ from tests.project_files import (
     VTT,
     build_epub,
     encryption_xml,
+    png_bytes,
     with_entry,
 )
 
@@ -292,18 +293,27 @@ def _until(condition, timeout=60.0):
 
 # --- running and reviewing --------------------------------------------------------------------
 
-def test_a_run_pauses_resumes_and_makes_every_segment_once(projects):
+@pytest.fixture(scope="module")
+def paused_and_resumed(projects):
+    """A book run that is paused after its first segment and then run to its end (the review test goes on
+    with the same project)."""
     created = projects.create(None, BOOK_MD, "Run", "Narrator", None, FAST)
-    pid, total = created["id"], len(created["segments"])
+    pid = created["id"]
     projects.run(pid)
     first = wait_state(projects, pid, lambda s: made(s) >= 1)
     projects.pause(pid)
     assert projects.runner.wait(pid, timeout=120)
     paused = projects.status(pid)
-    assert paused["state"] == "paused" and 1 <= made(paused) < total, paused
-    assert first["eta_seconds"] is None or first["eta_seconds"] > 0
     projects.run(pid)
     done = wait_state(projects, pid, lambda s: s["state"] not in ("queued", "running"))
+    return created, first, paused, done
+
+
+def test_a_run_pauses_resumes_and_makes_every_segment_once(projects, paused_and_resumed):
+    created, first, paused, done = paused_and_resumed
+    pid, total = created["id"], len(created["segments"])
+    assert paused["state"] == "paused" and 1 <= made(paused) < total, paused
+    assert first["eta_seconds"] is None or first["eta_seconds"] > 0
     assert done["state"] == "done" and made(done) == total and done["audio_seconds"] > 0
     counts = projects.store.take_counts(pid)
     assert sorted(counts) == [s["id"] for s in created["segments"]] and set(counts.values()) == {1}
@@ -311,11 +321,9 @@ def test_a_run_pauses_resumes_and_makes_every_segment_once(projects):
     assert all(s["word_accuracy"] is not None for s in projects.segments(pid))
 
 
-def test_review_regenerates_locks_and_edits_and_rejoins_only_that_chapter(projects):
-    created = projects.create(None, BOOK_MD, "Review", "Narrator", None, FAST)
+def test_review_regenerates_locks_and_edits_and_rejoins_only_that_chapter(projects, paused_and_resumed):
+    created = paused_and_resumed[0]
     pid = created["id"]
-    projects.run(pid)
-    wait_state(projects, pid, lambda s: s["state"] not in ("queued", "running"))
     chapter_ids = [c["id"] for c in created["chapters"]]
     before = {c: projects.chapter(pid, c).path.name for c in chapter_ids}
     second = created["segments"][1]
@@ -416,9 +424,27 @@ def test_the_cli_makes_a_book_with_a_progress_bar(voice_studio, tiny_env, tmp_pa
     ran = cli("run", project_id)
     assert ran.returncode == 0, ran.stderr
     assert "2/2" in ran.stderr and "done: 2 of 2 made" in ran.stderr  # tqdm's bar, then the summary
-    out = tmp_path / "export"
-    exported = cli("export", project_id, "--format", "wav", "--out", str(out))
+    out, cover = tmp_path / "export", tmp_path / "cover.png"
+    cover.write_bytes(png_bytes())
+    exported = cli("export", project_id, "--format", "wav", "--cover", str(cover), "--out", str(out))
     assert exported.returncode == 0, exported.stderr
-    assert (out / "book.m4b").stat().st_size > 0 and (out / "chapter-002.vtt").is_file()
+    assert (out / "chapter-002.vtt").is_file() and (out / "cover.png").is_file()
+    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-show_chapters",
+                                       "-of", "json", str(out / "book.m4b")], capture_output=True, text=True,
+                                      check=True).stdout)
+    assert [c["tags"]["title"] for c in probe["chapters"]] == ["One", "Two"]
+    assert probe["format"]["tags"]["title"] == "short"  # the project's name: the script has no book title
+    picture = [s for s in probe["streams"] if s["codec_type"] == "video"]
+    assert picture and picture[0]["disposition"]["attached_pic"] == 1  # the cover
     bad = cli("status", "not-an-id")
     assert bad.returncode == 2 and "not a project id" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_status_panel_says_which_project_parts_work(voice_studio):
+    from tests.helpers import by_name, diagnostics_for
+
+    report = diagnostics_for(voice_studio)
+    report.run_fast(log_results=False)
+    checks = by_name(report.report())
+    assert checks["epub import"]["status"] == "ok" and "ebooklib" in checks["epub import"]["detail"]
+    assert checks["m4b export"]["status"] == "ok"

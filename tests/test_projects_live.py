@@ -187,3 +187,39 @@ def test_the_readme_projects_example_runs(book, monkeypatch, tmp_path, capsys):
     assert "['The Storm', 'The Morning']" in printed and "'Alice': 'Narrator'" in printed
     assert namespace["segment"]["used_seed"] == 7
     assert "book.m4b (download)" in printed and "chapter-002.vtt (download)" in printed
+
+
+def test_the_projects_tab_shows_flagged_segments_in_red_and_reviews_one(book, chromium):
+    import re
+
+    from tests.test_browser import wait_for_audio_source
+
+    client = book.app.client()
+    script = ("[Narrator] The keeper climbed the stairs of the old stone tower.\n\n"
+              "{Alice} Is the great lamp still burning tonight?")
+    project_id = client.predict(None, script, "Browser book", "Narrator", None, FAST, api_name="/project_create")["id"]
+    client.predict(project_id, api_name="/project_run")
+    wait_for(client, project_id, lambda s: s["state"] == "done")
+
+    page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(book.app.url, wait_until="networkidle")
+    page.get_by_role("tab", name="Projects").click()
+    page.locator("#project-refresh").click()
+    page.locator("#project-picker input").click()
+    page.get_by_role("option", name=re.compile(project_id)).click()
+    rows = page.locator("#project-segments tbody tr")
+    rows.first.wait_for(timeout=60_000)
+    assert rows.count() == 2
+    flagged = page.locator("#project-segments tr.segment-flagged")
+    assert flagged.count() >= 1  # the random-weight model does not say its words: the check flags them
+    assert flagged.first.evaluate("row => getComputedStyle(row).color") == "rgb(220, 38, 38)"  # red
+
+    page.locator("#project-segment input").click()
+    page.get_by_role("option", name=re.compile(r"Is the great lamp")).click()
+    assert page.request.get(wait_for_audio_source(page, "#segment-audio")).ok
+    assert "Is the great lamp" in page.locator("#segment-text textarea").input_value()
+    page.locator("#segment-lock").click()
+    page.locator("#project-segments tr.segment-locked").wait_for(timeout=60_000)
+    page.locator("#chapter-join").click()
+    assert page.request.get(wait_for_audio_source(page, "#chapter-audio")).ok
+    page.close()
