@@ -170,7 +170,7 @@ class Runner:
     def _run(self, handle: Handle) -> None:
         project_id = handle.project_id
         lease, beat = self.store.lease(project_id)
-        if not self.store.claim(project_id, self.token, [lease] if self._stale(lease, beat) else []):
+        if not self.store.claim(project_id, self.token, [lease] if self.lease_is_stale(lease, beat) else []):
             self._set_state(handle, "paused", "Another f5ui process is running this project.")
             return
         try:
@@ -233,7 +233,7 @@ class Runner:
         log.info("Project %s: %s%s (%d segment(s) made in this run)", handle.project_id, state,
                  f" ({message})" if message else "", handle.made)
 
-    def _stale(self, lease: str, beat: float) -> bool:
+    def lease_is_stale(self, lease: str, beat: float) -> bool:
         """Whether a lease's holder is gone: a dead process of this machine, or silent for too long."""
         if not lease or lease == self.token:
             return True

@@ -29,7 +29,7 @@ from .database import Database, DatabaseProblem
 from .files import CHAPTERS, SEGMENTS, ProjectFiles, check_project_id, new_project_id
 from .importers import read_source
 from .jobs import build_job, check_params, check_speakers, voice_for
-from .makers import LocalMaker, SegmentMaker
+from .makers import LocalMaker, SegmentJob, SegmentMaker
 from .records import DONE, FLAGGED, LOCKED, PENDING, Chapter, Project, Segment
 from .runner import Runner
 from .store import ProjectStore, Take, now_iso
@@ -76,13 +76,15 @@ class Projects:
         root = self.settings.writable_dir("projects")
         self.files = ProjectFiles(root)
         try:
-            self.store = ProjectStore(Database(root))
+            store = ProjectStore(Database(root))
         except DatabaseProblem as exc:
-            self.problem = str(exc)
+            store, self.problem = None, str(exc)
             log.error("Projects are off: %s", exc)
         self.maker = maker or LocalMaker(studio)
-        self.runner = Runner(getattr(self, "store", None), self.files, self.maker, self._job,  # type: ignore[arg-type]
-                             workers=self.settings.concurrency * self.maker.inflight)
+        workers = self.settings.concurrency * self.maker.inflight  # one project per model slot
+        # Both None when projects are off: every action checks `problem` first (_ready).
+        self.store: ProjectStore = store  # type: ignore[assignment]
+        self.runner: Runner = Runner(store, self.files, self.maker, self._job, workers) if store else None  # type: ignore[assignment]
 
     def _ready(self) -> ProjectStore:
         if self.problem:
@@ -94,7 +96,8 @@ class Projects:
         if self.problem:
             return
         for project in self.store.projects():
-            self.files.sweep(project.id, self.store.files(project.id))
+            if self.runner.lease_is_stale(*self.store.lease(project.id)):  # not while another process runs it
+                self.files.sweep(project.id, self.store.files(project.id))
             if project.state in ("running", "queued"):
                 if self.settings.project_autoresume:
                     log.info("Project %s (%s) was running when the server stopped: resuming", project.id,
@@ -105,7 +108,8 @@ class Projects:
                                               message="Stopped when the server stopped; run it to continue.")
 
     def close(self) -> None:
-        self.runner.close()
+        if self.runner is not None:
+            self.runner.close()
 
     # --- creating ------------------------------------------------------------------------------
     def create(self, file: str | Path | None, text: str, name: str, default_voice: str = "",
@@ -167,6 +171,10 @@ class Projects:
         chapter = None if chapter_id in (None, "") else _segment_id(chapter_id)
         return [s.public() for s in self.store.segments(project.id, chapter)]
 
+    def segment_info(self, project_id: Any, segment_id: Any) -> dict[str, Any]:
+        project = self.project(project_id)
+        return self.store.segment(project.id, _segment_id(segment_id)).public()
+
     def chapters(self, project_id: Any) -> list[dict[str, Any]]:
         return [c.public() for c in self.store.chapters(self.project(project_id).id)]
 
@@ -198,7 +206,7 @@ class Projects:
         self.runner.stop(self.project(project_id).id, cancel=bool(cancel))
         return self.status(project_id)
 
-    def _job(self, project: Project, segment: Segment, seed: int | None = None):  # noqa: ANN202 - makers.SegmentJob
+    def _job(self, project: Project, segment: Segment, seed: int | None = None) -> SegmentJob:
         return build_job(project, segment, self.studio.voices, self.settings, seed)
 
     # --- reviewing -----------------------------------------------------------------------------
@@ -297,7 +305,7 @@ class Projects:
         current = chapter.audio == name and path.is_file()
         if not current:
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f".{name}.partial")
+            partial = path.with_name(f".{name}.{uuid.uuid4().hex[:8]}.partial")  # two joins at once do not clash
         joined = join(segments, lambda s: self.files.path(project.id, SEGMENTS, s.audio),
                       lambda s: s.speaker or project.default_voice, path if current else partial, project.timed,
                       write=not current)

@@ -125,7 +125,7 @@ def build_projects_tab(projects: Projects, voice_names: list[str]) -> gr.Dropdow
         if not project_id or segment_id is None:
             return None, "", "", -1
         with shown_as("read the segment"):
-            data = next(s for s in projects.segments(project_id) if s["id"] == segment_id)
+            data = projects.segment_info(project_id, segment_id)
             audio = projects.segment_audio(project_id, segment_id)
         return (str(audio) if audio else None), data["text"], data["speaker"], data["used_seed"] or -1
 
