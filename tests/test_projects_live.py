@@ -198,8 +198,6 @@ def test_the_projects_tab_shows_flagged_segments_in_red_and_reviews_one(book, ch
     script = ("[Narrator] The keeper climbed the stairs of the old stone tower.\n\n"
               "{Alice} Is the great lamp still burning tonight?")
     project_id = client.predict(None, script, "Browser book", "Narrator", None, FAST, api_name="/project_create")["id"]
-    client.predict(project_id, api_name="/project_run")
-    wait_for(client, project_id, lambda s: s["state"] == "done")
 
     page = chromium.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(book.app.url, wait_until="networkidle")
@@ -207,6 +205,10 @@ def test_the_projects_tab_shows_flagged_segments_in_red_and_reviews_one(book, ch
     page.locator("#project-refresh").click()
     page.locator("#project-picker input").click()
     page.get_by_role("option", name=re.compile(project_id)).click()
+    page.locator("#project-segments tr.segment-pending").first.wait_for(timeout=60_000)
+    page.locator("#project-run").click()  # the page follows the run by itself until it is done
+    page.get_by_text("2 of 2 segments made").wait_for(timeout=300_000)
+    assert "done" in page.locator("#project-status").inner_text()
     rows = page.locator("#project-segments tbody tr")
     rows.first.wait_for(timeout=60_000)
     assert rows.count() == 2

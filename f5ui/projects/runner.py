@@ -75,6 +75,7 @@ class Handle:
     project_id: str
     stop: threading.Event = field(default_factory=threading.Event)
     cancelled: bool = False
+    again: bool = False  # started again while it was stopping: queued again once it has stopped
     current: int | None = None  # segment being made
     started: float = field(default_factory=time.time)
     made: int = 0
@@ -97,7 +98,12 @@ class Runner:
     def start(self, project_id: str) -> None:
         """Queue the project's run (nothing happens when it is queued or running already)."""
         with self._lock:
-            if project_id in self._queue or project_id in self._running:
+            if project_id in self._queue:
+                return
+            if project_id in self._running:
+                handle = self._running[project_id]
+                handle.again = handle.stop.is_set()  # paused a moment ago: go on once the pause has landed
+                handle.cancelled = False
                 return
             self.store.reset_failed(project_id)
             self.store.update_project(project_id, state="queued", message="")
@@ -166,6 +172,8 @@ class Runner:
                 with self._lock:
                     self._running.pop(project_id, None)
                     self._lock.notify_all()
+                if handle.again and not self._closed:
+                    self.start(project_id)
 
     def _run(self, handle: Handle) -> None:
         project_id = handle.project_id
@@ -183,6 +191,8 @@ class Runner:
                 with self.claims.hold(segment.id) as free:
                     if free and not self._make(handle, segment):
                         return
+            if self._closed:
+                return  # the process is stopping: the project stays "running", and the next start resumes it
             if handle.stop.is_set():
                 self._set_state(handle, "cancelled" if handle.cancelled else "paused", "")
             else:

@@ -16,6 +16,7 @@ from .actions import shown_as
 from .timing_view import subtitle_file_list
 
 REFRESH_SECONDS = 2.0
+RUNNING = ("queued", "running")
 SETTINGS_HINT = '{"nfe_step": 32, "speed": 1.0, "seed": 42, "max_takes": 0}'
 SPEAKERS_HINT = '{"Alice": {"voice": "Emma", "speed": 1.1, "seed": 7}}'
 
@@ -80,32 +81,35 @@ def build_projects_tab(projects: Projects, voice_names: list[str]) -> gr.Dropdow
         export_btn = gr.Button("Export chapters and M4B", elem_id="project-export-btn")
         export_note = gr.Markdown()
         downloads = gr.File(label="Exported files", file_count="multiple", interactive=False)
-    timer = gr.Timer(REFRESH_SECONDS)
+    timer = gr.Timer(REFRESH_SECONDS, active=False)  # ticks only while the shown project runs
 
     # --- handlers: one Projects call each -----------------------------------------------------
     def shown(project_id, chapter_id=None):
         """Everything that shows the selected project: status, chapters, the chapter's segments."""
         if not project_id:
-            return view.status_markdown(None), gr.Dropdown(choices=[], value=None), "", gr.Dropdown(choices=[])
+            return (view.status_markdown(None), gr.Dropdown(choices=[], value=None), "", gr.Dropdown(choices=[]),
+                    gr.Timer(active=False))
         with shown_as("read the project"):
             chapters = projects.chapters(project_id)
             ids = [c["id"] for c in chapters]
             chapter_id = chapter_id if chapter_id in ids else (ids[0] if ids else None)
             segments = projects.segments(project_id, chapter_id) if chapter_id else []
-            return (view.status_markdown(projects.status(project_id)),
-                    gr.Dropdown(choices=view.chapter_choices(chapters), value=chapter_id),
-                    view.segments_table(segments), gr.Dropdown(choices=view.segment_choices(segments)))
+            status = projects.status(project_id)
+            return (view.status_markdown(status), gr.Dropdown(choices=view.chapter_choices(chapters), value=chapter_id),
+                    view.segments_table(segments), gr.Dropdown(choices=view.segment_choices(segments)),
+                    gr.Timer(active=status["state"] in RUNNING))
 
     def tick(project_id, chapter_id):
         if not project_id:
-            return gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.Timer(active=False)
         try:
             status = projects.status(project_id)
+            segments = projects.segments(project_id, chapter_id) if chapter_id else []
         except Exception:  # a project deleted elsewhere, a bad id typed in: the next action says why
-            return gr.skip(), gr.skip()
-        segments = projects.segments(project_id, chapter_id) if chapter_id else []
-        running = status["state"] in ("queued", "running")
-        return view.status_markdown(status), view.segments_table(segments) if running else gr.skip()
+            return gr.skip(), gr.skip(), gr.Timer(active=False)
+        # The last tick shows the finished table, then stops.
+        return (view.status_markdown(status), view.segments_table(segments),
+                gr.Timer(active=status["state"] in RUNNING))
 
     def create(file_path, text_value, name_value, voice, speakers_json, settings_json):
         with shown_as("create the project"):
@@ -118,8 +122,9 @@ def build_projects_tab(projects: Projects, voice_names: list[str]) -> gr.Dropdow
     def control(project_id, what):
         with shown_as(f"{what} the project"):
             if what == "run":
-                return view.status_markdown(projects.run(project_id or ""))
-            return view.status_markdown(projects.pause(project_id or "", cancel=what == "cancel"))
+                return view.status_markdown(projects.run(project_id or "")), gr.Timer(active=True)
+            status = projects.pause(project_id or "", cancel=what == "cancel")
+        return view.status_markdown(status), gr.Timer(active=True)  # a tick shows when the pause has landed
 
     def pick_segment(project_id, segment_id):
         if not project_id or segment_id is None:
@@ -160,16 +165,16 @@ def build_projects_tab(projects: Projects, voice_names: list[str]) -> gr.Dropdow
 
     # --- wiring ------------------------------------------------------------------------------
     private: dict[str, Any] = {"api_visibility": "private"}
-    view_outputs = [progress, chapter, table, segment]
+    view_outputs = [progress, chapter, table, segment, timer]
     picker.change(shown, inputs=[picker], outputs=view_outputs, **private)
     chapter.change(shown, inputs=[picker, chapter], outputs=view_outputs, **private)
     refresh_btn.click(lambda: gr.Dropdown(choices=_choices(projects)), outputs=[picker], **private).then(
         shown, inputs=[picker, chapter], outputs=view_outputs, **private)
-    timer.tick(tick, inputs=[picker, chapter], outputs=[progress, table], queue=False, **private)
+    timer.tick(tick, inputs=[picker, chapter], outputs=[progress, table, timer], queue=False, **private)
     create_btn.click(create, inputs=[file, text, name, default_voice, speakers, settings], outputs=[picker],
                      concurrency_id="projects", **private)
     for button, what in ((run_btn, "run"), (pause_btn, "pause"), (cancel_btn, "cancel")):
-        button.click(lambda p, w=what: control(p, w), inputs=[picker], outputs=[progress], **private)
+        button.click(lambda p, w=what: control(p, w), inputs=[picker], outputs=[progress, timer], **private)
     segment.change(pick_segment, inputs=[picker, segment], outputs=[segment_audio, segment_text, segment_speaker, seed],
                    **private)
     for button, action in ((save_btn, "edit"), (regen_btn, "regenerate"), (lock_btn, "lock"),
