@@ -448,3 +448,33 @@ def test_the_status_panel_says_which_project_parts_work(voice_studio):
     checks = by_name(report.report())
     assert checks["epub import"]["status"] == "ok" and "ebooklib" in checks["epub import"]["detail"]
     assert checks["m4b export"]["status"] == "ok"
+
+
+def test_a_book_exports_to_s3_with_links_and_the_manifest_last(tiny_env, tmp_path, s3_open, ref_clip, monkeypatch):
+    import json
+
+    import requests
+
+    from f5ui.projects.studio import Projects
+    from tests.helpers import s3_studio_for
+
+    studio = s3_studio_for(tiny_env, tmp_path, s3_open.env(), monkeypatch)
+    studio.save_voice(*ref_clip, "Narrator")
+    projects = Projects(studio)
+    try:
+        pid = projects.create(None, "# One\n\nA short book.\n\n# Two\n\nThe end.", "s3 book", "Narrator", None,
+                              FAST)["id"]
+        projects.run(pid)
+        wait_state(projects, pid, lambda s: s["state"] not in ("queued", "running"))
+        result = projects.export(pid, "opus")
+    finally:
+        projects.close()
+    assert result.kind == "s3" and result.location.startswith("s3://")
+    names = [f.name for f in result.files]
+    assert names[-1] == "manifest.json" and {"book.m4b", "chapter-001.opus", "chapter-002.vtt"} <= set(names)
+    links = {f.name: f.url for f in result.files}
+    m4b = requests.get(links["book.m4b"], timeout=30)
+    assert m4b.ok and m4b.content[4:8] == b"ftyp"  # an MP4 container
+    manifest = requests.get(links["manifest.json"], timeout=30).json()
+    assert [c["title"] for c in manifest["m4b"]["chapters"]] == ["One", "Two"]
+    assert json.dumps(manifest).count(str(tmp_path)) == 0  # no server paths in what is shared
