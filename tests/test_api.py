@@ -68,6 +68,7 @@ def test_api_page_lists_only_documented_endpoints(client):
         "project_id", "segment_id", "action", "text", "speaker", "seed"]
     assert [p["parameter_name"] for p in endpoints["/project_export"]["parameters"]] == [
         "project_id", "audio_format", "cover", "srt_names"]
+    assert [p["parameter_name"] for p in endpoints["/project_pause"]["parameters"]] == ["project_id", "cancel"]
 
 
 def test_requests_wait_for_a_loading_model_instead_of_failing(tiny_env, tmp_path, ref_clip):

@@ -478,3 +478,20 @@ def test_a_book_exports_to_s3_with_links_and_the_manifest_last(tiny_env, tmp_pat
     manifest = requests.get(links["manifest.json"], timeout=30).json()
     assert [c["title"] for c in manifest["m4b"]["chapters"]] == ["One", "Two"]
     assert json.dumps(manifest).count(str(tmp_path)) == 0  # no server paths in what is shared
+
+
+def test_projects_are_for_users_and_admins_not_for_visitors(projects):
+    from f5ui.accounts import ADMIN, ANONYMOUS, NOBODY, USER, Caller, Forbidden
+
+    user, admin = Caller("uma", USER), Caller("ada", ADMIN)
+    created = projects.create(None, "[Alice] A user's script.", "mine", "Narrator", None, FAST, caller=user)
+    assert projects.status(created["id"], caller=admin)["state"] == "idle"
+    for caller, words in ((ANONYMOUS, "Visitors of this demo can only generate"), (NOBODY, "You may not")):
+        with pytest.raises(Forbidden, match=words):
+            projects.create(None, "Hello.", "x", "Narrator", None, FAST, caller=caller)
+        for call in (lambda c: projects.list(caller=c), lambda c: projects.status(created["id"], caller=c),
+                     lambda c: projects.run(created["id"], caller=c),
+                     lambda c: projects.segment(created["id"], created["segments"][0]["id"], "lock", caller=c),
+                     lambda c: projects.export(created["id"], "wav", caller=c)):
+            with pytest.raises(Forbidden, match=words):
+                call(caller)

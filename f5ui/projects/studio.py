@@ -3,7 +3,10 @@ the UI, the Gradio API and the CLI alike, over the database, the runner and the 
 
 Everything a request carries is checked here: project ids are 16 hex characters made by this studio
 and segment ids are numbers (neither becomes a path by itself), an uploaded file must have been
-uploaded (the Studio's FileGate), texts are cleaned, settings are checked against their ranges."""
+uploaded (the Studio's FileGate), texts are cleaned, settings are checked against their ranges.
+Every action takes the `caller` (f5ui.accounts) and asks `permit` first; the default is the process
+itself (the CLI). A run's segments are then made as the process: the permission was checked when the
+run was asked for."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from ..accounts import EXPORT, OWNER, PROJECTS, Caller, permit
 from ..errors import InputError, UserFacingError
 from ..export.bundle import ExportResult, export_files
 from ..export.subtitles import write_all
@@ -86,7 +90,8 @@ class Projects:
         self.store: ProjectStore = store  # type: ignore[assignment]
         self.runner: Runner = Runner(store, self.files, self.maker, self._job, workers) if store else None  # type: ignore[assignment]
 
-    def _ready(self) -> ProjectStore:
+    def _ready(self, caller: Caller) -> ProjectStore:
+        permit(caller, PROJECTS)
         if self.problem:
             raise UserFacingError(f"Projects are off: {self.problem}")
         return self.store
@@ -113,10 +118,10 @@ class Projects:
 
     # --- creating ------------------------------------------------------------------------------
     def create(self, file: str | Path | None, text: str, name: str, default_voice: str = "",
-               speakers: Any = None, params: Any = None) -> dict[str, Any]:
+               speakers: Any = None, params: Any = None, caller: Caller = OWNER) -> dict[str, Any]:
         """A project from an uploaded file or pasted text; every speaker must have a voice (the unknown ones
         are listed with their line numbers before anything is made)."""
-        store = self._ready()
+        store = self._ready(caller)
         path = self.studio.files.admit(file) if file else None
         name = " ".join(request_text(name, "The project name").split())[:MAX_NAME] or (
             path.stem[:MAX_NAME] if path else "Untitled")
@@ -150,15 +155,15 @@ class Projects:
         return path.name
 
     # --- reading -------------------------------------------------------------------------------
-    def project(self, project_id: Any) -> Project:
-        return self._ready().project(check_project_id(project_id))
+    def project(self, project_id: Any, caller: Caller = OWNER) -> Project:
+        return self._ready(caller).project(check_project_id(project_id))
 
-    def list(self) -> list[dict[str, Any]]:
-        return [{**p.public(), "segments": self.store.counts(p.id)["segments"]} for p in self._ready().projects()]
+    def list(self, caller: Caller = OWNER) -> list[dict[str, Any]]:
+        return [{**p.public(), "segments": self.store.counts(p.id)["segments"]} for p in self._ready(caller).projects()]
 
-    def overview(self, project_id: Any) -> dict[str, Any]:
+    def overview(self, project_id: Any, caller: Caller = OWNER) -> dict[str, Any]:
         """The project with its chapters, its segments and the voice of each speaker."""
-        project = self.project(project_id)
+        project = self.project(project_id, caller)
         segments = self.store.segments(project.id)
         speakers = sorted({s.speaker for s in segments})
         return {**project.public(), "chapters": [{**c.public(), "segments": sum(s.chapter_id == c.id for s in segments)}
@@ -166,21 +171,21 @@ class Projects:
                 "segments": [s.public() for s in segments],
                 "speakers": {speaker or "(untagged)": voice_for(project, speaker) for speaker in speakers}}
 
-    def segments(self, project_id: Any, chapter_id: Any = None) -> list[dict[str, Any]]:
-        project = self.project(project_id)
+    def segments(self, project_id: Any, chapter_id: Any = None, caller: Caller = OWNER) -> list[dict[str, Any]]:
+        project = self.project(project_id, caller)
         chapter = None if chapter_id in (None, "") else _segment_id(chapter_id)
         return [s.public() for s in self.store.segments(project.id, chapter)]
 
-    def segment_info(self, project_id: Any, segment_id: Any) -> dict[str, Any]:
-        project = self.project(project_id)
+    def segment_info(self, project_id: Any, segment_id: Any, caller: Caller = OWNER) -> dict[str, Any]:
+        project = self.project(project_id, caller)
         return self.store.segment(project.id, _segment_id(segment_id)).public()
 
-    def chapters(self, project_id: Any) -> list[dict[str, Any]]:
-        return [c.public() for c in self.store.chapters(self.project(project_id).id)]
+    def chapters(self, project_id: Any, caller: Caller = OWNER) -> list[dict[str, Any]]:
+        return [c.public() for c in self.store.chapters(self.project(project_id, caller).id)]
 
-    def status(self, project_id: Any) -> dict[str, Any]:
+    def status(self, project_id: Any, caller: Caller = OWNER) -> dict[str, Any]:
         """Segments by status, audio made, the time left at the measured speed, the segment under way."""
-        project = self.project(project_id)
+        project = self.project(project_id, caller)
         counts = self.store.counts(project.id)
         per_char = self.store.seconds_per_char(project.id)
         left = counts["chars_left"]
@@ -192,8 +197,8 @@ class Projects:
                 "current_segment": handle.current if handle else None, "made_this_run": handle.made if handle else 0}
 
     # --- running -------------------------------------------------------------------------------
-    def run(self, project_id: Any) -> dict[str, Any]:
-        project = self.project(project_id)
+    def run(self, project_id: Any, caller: Caller = OWNER) -> dict[str, Any]:
+        project = self.project(project_id, caller)
         missing = sorted({voice_for(project, s.speaker) for s in self.store.segments(project.id)
                           if s.status == PENDING} - {v.name for v in self.studio.voice_list()})
         if missing:
@@ -202,19 +207,19 @@ class Projects:
         self.runner.start(project.id)
         return self.status(project.id)
 
-    def pause(self, project_id: Any, cancel: bool = False) -> dict[str, Any]:
-        self.runner.stop(self.project(project_id).id, cancel=bool(cancel))
-        return self.status(project_id)
+    def pause(self, project_id: Any, cancel: bool = False, caller: Caller = OWNER) -> dict[str, Any]:
+        self.runner.stop(self.project(project_id, caller).id, cancel=bool(cancel))
+        return self.status(project_id, caller)
 
     def _job(self, project: Project, segment: Segment, seed: int | None = None) -> SegmentJob:
         return build_job(project, segment, self.studio.voices, self.settings, seed)
 
     # --- reviewing -----------------------------------------------------------------------------
     def segment(self, project_id: Any, segment_id: Any, action: str, text: str | None = None,
-                speaker: str | None = None, seed: Any = None) -> dict[str, Any]:
+                speaker: str | None = None, seed: Any = None, caller: Caller = OWNER) -> dict[str, Any]:
         """regenerate (a new seed, or `seed`), lock, unlock, or edit (`text`, `speaker`) one segment.
         A regenerated segment's chapter is joined again (that chapter only)."""
-        project = self.project(project_id)
+        project = self.project(project_id, caller)
         segment = self.store.segment(project.id, _segment_id(segment_id))
         if action not in ACTIONS:
             raise InputError(f"Unknown segment action {str(action)[:40]!r}.", f"Use one of: {', '.join(ACTIONS)}.")
@@ -265,9 +270,9 @@ class Projects:
                 raise InputError(f"Segment {segment.id} was changed while it was being made.", "Regenerate it again.")
         self.chapter(project.id, segment.chapter_id)
 
-    def segment_audio(self, project_id: Any, segment_id: Any) -> Path | None:
+    def segment_audio(self, project_id: Any, segment_id: Any, caller: Caller = OWNER) -> Path | None:
         """A copy of the segment's audio among the outputs (served by an unguessable name), or None."""
-        project = self.project(project_id)
+        project = self.project(project_id, caller)
         segment = self.store.segment(project.id, _segment_id(segment_id))
         if not segment.has_audio:
             return None
@@ -279,9 +284,9 @@ class Projects:
         return copy
 
     # --- chapters and export -------------------------------------------------------------------
-    def chapter(self, project_id: Any, chapter_id: Any, served: bool = False) -> Joined:
+    def chapter(self, project_id: Any, chapter_id: Any, served: bool = False, caller: Caller = OWNER) -> Joined:
         """The chapter joined from its segments that have audio; joined again only when one changed."""
-        project = self.project(project_id)
+        project = self.project(project_id, caller)
         chapter = next((c for c in self.store.chapters(project.id) if c.id == _segment_id(chapter_id)), None)
         if chapter is None:
             raise InputError(f"The project has no chapter {chapter_id}.", "Use a chapter id from the project.")
@@ -290,9 +295,10 @@ class Projects:
             joined.path = self._served(joined.path, f"chapter-{chapter.position}")
         return joined
 
-    def chapter_subtitles(self, project_id: Any, chapter_id: Any, srt_names: bool = False) -> dict[str, Path]:
+    def chapter_subtitles(self, project_id: Any, chapter_id: Any, srt_names: bool = False,
+                          caller: Caller = OWNER) -> dict[str, Path]:
         """The chapter's word timings and subtitles with speaker names, among the outputs (unguessable names)."""
-        joined = self.chapter(project_id, chapter_id)
+        joined = self.chapter(project_id, chapter_id, caller=caller)
         stem = f"chapter-{uuid.uuid4().hex}"
         return write_all(joined.alignment, self.studio.output_dir / "timings", stem, speakers=joined.speakers,
                          srt_names=srt_names)
@@ -320,12 +326,13 @@ class Projects:
         return joined
 
     def export(self, project_id: Any, audio_format: str = "mp3", cover: str | Path | None = None,
-               srt_names: bool = False) -> ExportResult:
+               srt_names: bool = False, caller: Caller = OWNER) -> ExportResult:
         """Every chapter (WAV, `audio_format`, timing files with speaker names) and the book as an M4B with
         chapter markers, through the export store (S3 with links, or the local folder), manifest last."""
         from .export import export_project
 
-        project = self.project(project_id)
+        permit(caller, EXPORT)
+        project = self.project(project_id, caller)
         if audio_format not in EXPORT_FORMATS:
             raise InputError(f"Unknown export format {audio_format!r}.", f"Use one of: {', '.join(EXPORT_FORMATS)}.")
         if not isinstance(srt_names, bool):
@@ -345,8 +352,8 @@ class Projects:
                                              srt_names)
             return export_files(self.studio.exports, self.settings.s3_prefix, files, manifest)
 
-    def delete(self, project_id: Any) -> None:
-        project = self.project(project_id)
+    def delete(self, project_id: Any, caller: Caller = OWNER) -> None:
+        project = self.project(project_id, caller)
         self.runner.stop(project.id, cancel=True)
         if not self.runner.wait(project.id, timeout=60):
             raise UserFacingError("The project's run did not stop in time.", "Try again in a minute.")

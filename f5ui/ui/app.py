@@ -33,7 +33,9 @@ def build_app(studio: Studio, diagnostics: Diagnostics, delete_cache: tuple[int,
         register_voice_api(studio)
         register_project_api(projects_for(studio))
         # Voices saved by another session (or before a restart) show up when the page loads.
+        # No progress shown: a tracker on the Voices tab, hidden while this ran, kept spinning once the tab
+        # was opened (Gradio 6.17, in Chromium), which blocked its controls.
         gr.on(None, lambda: refreshed(studio, voice_lists), outputs=voice_lists, api_visibility="private",
-              queue=False)
+              queue=False, show_progress="hidden")
     demo.queue(default_concurrency_limit=studio.settings.concurrency, max_size=studio.settings.max_queue)
     return demo

@@ -9,10 +9,12 @@ from typing import Any
 
 import gradio as gr
 
+from ..accounts import Caller
+from ..errors import UserFacingError
 from ..projects.studio import Projects
 from ..service import EXPORT_FORMATS
 from . import projects_view as view
-from .actions import shown_as
+from .actions import caller_of, shown_as
 from .timing_view import subtitle_file_list
 
 REFRESH_SECONDS = 2.0
@@ -29,8 +31,7 @@ def build_projects_tab(projects: Projects, voice_names: list[str]) -> gr.Dropdow
                 "page and come back. Tag lines with `[Name]` or `{Name}` (a saved voice, or a speaker mapped to "
                 "one below); untagged text uses the default voice.")
     with gr.Row():
-        picker = gr.Dropdown(_choices(projects), label="Project", elem_id="project-picker", allow_custom_value=True,
-                             scale=3)
+        picker = gr.Dropdown([], label="Project", elem_id="project-picker", allow_custom_value=True, scale=3)
         refresh_btn = gr.Button("Refresh", elem_id="project-refresh", scale=0)
     with gr.Accordion("New project", open=False, elem_id="project-new"):
         with gr.Row():
@@ -83,79 +84,98 @@ def build_projects_tab(projects: Projects, voice_names: list[str]) -> gr.Dropdow
         downloads = gr.File(label="Exported files", file_count="multiple", interactive=False)
     timer = gr.Timer(REFRESH_SECONDS, active=False)  # ticks only while the shown project runs
 
-    # --- handlers: one Projects call each -----------------------------------------------------
-    def shown(project_id, chapter_id=None):
+    # --- handlers: one Projects call each, as the caller of the request -----------------------
+    def shown(project_id, chapter_id=None, request: gr.Request = None):
         """Everything that shows the selected project: status, chapters, the chapter's segments."""
         if not project_id:
             return (view.status_markdown(None), gr.Dropdown(choices=[], value=None), "", gr.Dropdown(choices=[]),
                     gr.Timer(active=False))
+        caller = caller_of(request)
         with shown_as("read the project"):
-            chapters = projects.chapters(project_id)
+            chapters = projects.chapters(project_id, caller=caller)
             ids = [c["id"] for c in chapters]
             chapter_id = chapter_id if chapter_id in ids else (ids[0] if ids else None)
-            segments = projects.segments(project_id, chapter_id) if chapter_id else []
-            status = projects.status(project_id)
+            segments = projects.segments(project_id, chapter_id, caller=caller) if chapter_id else []
+            status = projects.status(project_id, caller=caller)
             return (view.status_markdown(status), gr.Dropdown(choices=view.chapter_choices(chapters), value=chapter_id),
                     view.segments_table(segments), gr.Dropdown(choices=view.segment_choices(segments)),
                     gr.Timer(active=status["state"] in RUNNING))
 
-    def tick(project_id, chapter_id):
+    def tick(project_id, chapter_id, request: gr.Request = None):
         if not project_id:
             return gr.skip(), gr.skip(), gr.Timer(active=False)
+        caller = caller_of(request)
         try:
-            status = projects.status(project_id)
-            segments = projects.segments(project_id, chapter_id) if chapter_id else []
-        except Exception:  # a project deleted elsewhere, a bad id typed in: the next action says why
+            status = projects.status(project_id, caller=caller)
+            segments = projects.segments(project_id, chapter_id, caller=caller) if chapter_id else []
+        except UserFacingError:  # a project deleted elsewhere, a bad id typed in: the next action says why
             return gr.skip(), gr.skip(), gr.Timer(active=False)
         # The last tick shows the finished table, then stops.
         return (view.status_markdown(status), view.segments_table(segments),
                 gr.Timer(active=status["state"] in RUNNING))
 
-    def create(file_path, text_value, name_value, voice, speakers_json, settings_json):
+    def listed(request: gr.Request = None):
+        return gr.Dropdown(choices=_choices(projects, caller_of(request)))
+
+    def create(file_path, text_value, name_value, voice, speakers_json, settings_json, request: gr.Request = None):
+        caller = caller_of(request)
         with shown_as("create the project"):
             created = projects.create(file_path, text_value or "", name_value or "", voice or "", speakers_json,
-                                      settings_json)
+                                      settings_json, caller=caller)
         gr.Info(f"Created {created['name']!r}: {len(created['chapters'])} chapter(s), "
                 f"{len(created['segments'])} segment(s).")
-        return gr.Dropdown(choices=_choices(projects), value=created["id"])
+        return gr.Dropdown(choices=_choices(projects, caller), value=created["id"])
 
-    def control(project_id, what):
-        with shown_as(f"{what} the project"):
-            if what == "run":
-                return view.status_markdown(projects.run(project_id or "")), gr.Timer(active=True)
-            status = projects.pause(project_id or "", cancel=what == "cancel")
-        return view.status_markdown(status), gr.Timer(active=True)  # a tick shows when the pause has landed
+    def control(what: str):
+        def act(project_id, request: gr.Request = None):
+            caller = caller_of(request)
+            with shown_as(f"{what} the project"):
+                if what == "run":
+                    status = projects.run(project_id or "", caller=caller)
+                else:
+                    status = projects.pause(project_id or "", cancel=what == "cancel", caller=caller)
+            return view.status_markdown(status), gr.Timer(active=True)  # ticks follow the run (or its pause)
 
-    def pick_segment(project_id, segment_id):
+        return act
+
+    def pick_segment(project_id, segment_id, request: gr.Request = None):
         if not project_id or segment_id is None:
             return None, "", "", -1
+        caller = caller_of(request)
         with shown_as("read the segment"):
-            data = projects.segment_info(project_id, segment_id)
-            audio = projects.segment_audio(project_id, segment_id)
+            data = projects.segment_info(project_id, segment_id, caller=caller)
+            audio = projects.segment_audio(project_id, segment_id, caller=caller)
         return (str(audio) if audio else None), data["text"], data["speaker"], data["used_seed"] or -1
 
-    def change(project_id, segment_id, action, text_value, speaker_value, seed_value):
-        if segment_id is None:
-            raise gr.Error("Pick a segment first.", title="Invalid input", print_exception=False)
-        with shown_as(f"{action} the segment"):
-            done = projects.segment(project_id or "", segment_id, action, text_value if action == "edit" else None,
-                                    speaker_value if action == "edit" else None,
-                                    None if seed_value in (None, -1) else int(seed_value))
-            audio = projects.segment_audio(project_id or "", segment_id)
-        gr.Info(f"Segment #{done['id']}: {done['status']}.")
-        return str(audio) if audio else None
+    def change(action: str):
+        def act(project_id, segment_id, text_value, speaker_value, seed_value, request: gr.Request = None):
+            if segment_id is None:
+                raise gr.Error("Pick a segment first.", title="Invalid input", print_exception=False)
+            caller = caller_of(request)
+            with shown_as(f"{action} the segment"):
+                done = projects.segment(project_id or "", segment_id, action,
+                                        text_value if action == "edit" else None,
+                                        speaker_value if action == "edit" else None,
+                                        None if seed_value in (None, -1) else int(seed_value), caller=caller)
+                audio = projects.segment_audio(project_id or "", segment_id, caller=caller)
+            gr.Info(f"Segment #{done['id']}: {done['status']}.")
+            return str(audio) if audio else None
 
-    def join_chapter(project_id, chapter_id):
+        return act
+
+    def join_chapter(project_id, chapter_id, request: gr.Request = None):
         if not project_id or chapter_id is None:
             raise gr.Error("Pick a project and a chapter first.", title="Invalid input", print_exception=False)
+        caller = caller_of(request)
         with shown_as("join the chapter"):
-            joined = projects.chapter(project_id, chapter_id, served=True)
-            files = projects.chapter_subtitles(project_id, chapter_id)
+            joined = projects.chapter(project_id, chapter_id, served=True, caller=caller)
+            files = projects.chapter_subtitles(project_id, chapter_id, caller=caller)
         return str(joined.path), subtitle_file_list(files)
 
-    def export(project_id, fmt, cover_path, names):
+    def export(project_id, fmt, cover_path, names, request: gr.Request = None):
         with shown_as("export the project"):
-            result = projects.export(project_id or "", fmt or "mp3", cover_path, bool(names))
+            result = projects.export(project_id or "", fmt or "mp3", cover_path, bool(names),
+                                     caller=caller_of(request))
         data = result.to_dict()
         notes = data["manifest"].get("warnings", []) + data["manifest"].get("notes", [])
         where = f"**Exported to `{data['location']}`**" + "".join(f"\n- {n}" for n in notes)
@@ -166,30 +186,33 @@ def build_projects_tab(projects: Projects, voice_names: list[str]) -> gr.Dropdow
     # --- wiring ------------------------------------------------------------------------------
     private: dict[str, Any] = {"api_visibility": "private"}
     view_outputs = [progress, chapter, table, segment, timer]
+    # The projects are listed for whoever opened the page (none for a visitor who may not see them).
+    gr.on(None, listed, outputs=[picker], queue=False, show_progress="hidden", **private)
     picker.change(shown, inputs=[picker], outputs=view_outputs, **private)
     chapter.change(shown, inputs=[picker, chapter], outputs=view_outputs, **private)
-    refresh_btn.click(lambda: gr.Dropdown(choices=_choices(projects)), outputs=[picker], **private).then(
-        shown, inputs=[picker, chapter], outputs=view_outputs, **private)
+    refresh_btn.click(listed, outputs=[picker], **private).then(shown, inputs=[picker, chapter],
+                                                                outputs=view_outputs, **private)
     timer.tick(tick, inputs=[picker, chapter], outputs=[progress, table, timer], queue=False, **private)
     create_btn.click(create, inputs=[file, text, name, default_voice, speakers, settings], outputs=[picker],
                      concurrency_id="projects", **private)
     for button, what in ((run_btn, "run"), (pause_btn, "pause"), (cancel_btn, "cancel")):
-        button.click(lambda p, w=what: control(p, w), inputs=[picker], outputs=[progress, timer], **private)
+        button.click(control(what), inputs=[picker], outputs=[progress, timer], **private)
     segment.change(pick_segment, inputs=[picker, segment], outputs=[segment_audio, segment_text, segment_speaker, seed],
                    **private)
     for button, action in ((save_btn, "edit"), (regen_btn, "regenerate"), (lock_btn, "lock"),
                            (unlock_btn, "unlock")):
-        button.click(lambda p, s, t, sp, sd, a=action: change(p, s, a, t, sp, sd),
-                     inputs=[picker, segment, segment_text, segment_speaker, seed], outputs=[segment_audio],
-                     concurrency_id="model" if action == "regenerate" else None, **private).then(
-            shown, inputs=[picker, chapter], outputs=view_outputs, **private)
+        button.click(change(action), inputs=[picker, segment, segment_text, segment_speaker, seed],
+                     outputs=[segment_audio], concurrency_id="model" if action == "regenerate" else None,
+                     **private).then(shown, inputs=[picker, chapter], outputs=view_outputs, **private)
     chapter_btn.click(join_chapter, inputs=[picker, chapter], outputs=[chapter_audio, chapter_files], **private)
     export_btn.click(export, inputs=[picker, audio_format, cover, srt_names], outputs=[export_note, downloads],
                      concurrency_id="export", **private)
     return default_voice
 
 
-def _choices(projects: Projects) -> list[tuple[str, str]]:
-    if projects.problem:
+def _choices(projects: Projects, caller: Caller) -> list[tuple[str, str]]:
+    """The caller's choice of projects; none when projects are off or the caller may not see them."""
+    try:
+        return view.project_choices(projects.list(caller=caller))
+    except UserFacingError:
         return []
-    return view.project_choices(projects.list())
