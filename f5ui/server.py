@@ -20,6 +20,7 @@ from .download import fetch_beside
 from .logs import configure_logging
 from .openai_api import create_openai_router
 from .paths import FileGate
+from .projects.studio import projects_for
 from .request_guard import RequestGuard
 from .retention import Retention
 from .schema import READY
@@ -112,6 +113,7 @@ def serve(settings: Settings) -> None:
         fetch_beside(settings.download_timeout)
     app = create_app(studio, diagnostics, retention)
     studio.start()  # the model loads in the background; the UI answers meanwhile
+    projects_for(studio).start()  # runs the server stopped during go on (each waits for the model)
     diagnostics.start_background()  # torch, GPU, aligner imports, hub: seconds, off the main thread
     # Bounded graceful shutdown: open event streams would otherwise keep `docker stop` waiting for SIGKILL.
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=3)

@@ -81,11 +81,14 @@ class Studio:
     def generate(self, ref_audio: str | Path | None, ref_text: str, gen_text: str,
                  params: GenerationParams = GenerationParams(), progress: Progress = lambda fraction, desc: None,
                  word_timings: bool = True, aligner: str | None = None, voice: str | None = None,
-                 on_audio: Callable[[np.ndarray, int], None] | None = None, caller: Caller = OWNER) -> SynthesisResult:
+                 on_audio: Callable[[np.ndarray, int], None] | None = None, caller: Caller = OWNER,
+                 background: threading.Event | None = None) -> SynthesisResult:
         """Clone a voice saying `gen_text`: a saved `voice`, else the uploaded reference. With the time of
         every word unless `word_timings` is off; `on_audio` gets each piece of audio as soon as it is
         final (streaming). Raises UserFacingError for anything a user can fix. Every action takes the
-        `caller` (f5ui.accounts): the default is the process itself (CLI, worker), which may do anything."""
+        `caller` (f5ui.accounts): the default is the process itself (CLI, worker), which may do anything.
+        `background` (its stop flag) marks background work (a project's segment): it takes the model only
+        while no request waits, and stops waiting once the flag is set."""
         permit(caller, GENERATE if voice else OWN_AUDIO)
         ref_text = request_text(ref_text, "The reference text").strip()
         text = validate_request(gen_text, params, self.settings.max_chars, ref_text)
@@ -94,7 +97,7 @@ class Studio:
                                                   "Upload or record 3–12 seconds of the voice to clone, or pick "
                                                   "a saved voice.")
         takes = params.max_takes or self.default_takes()
-        with _user_facing("Generation"), self.model.slot():
+        with _user_facing("Generation"), self.model.slot(background):
             progress(0.0, "Preparing the reference voice")
             reference, seconds = (saved.reference(), 0.0) if saved else self._prepare(ref_path, ref_text)
             judge = self.checkup.judge_for(reference) if self.settings.check else None

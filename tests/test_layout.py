@@ -19,6 +19,8 @@ APART = {("service", "diagnostics"), ("diagnostics", "service"), ("checkup", "di
 LAYER = {**{name: 0 for name in GROUND}, **{name: 1 for name in ROOMS}, "service": 2, "checkup": 2, "diagnostics": 2,
          "ui": 3, **{name: 4 for name in ("server", "request_guard", "retention", "openai_api", "serverless",
                                           "download", "punkt", "cli", "access")}}
+# Projects compose the service's actions (a run calls Studio.generate per segment): above it, under the UI.
+LAYER.update({"projects": 2.5, "cli_project": 4})
 
 
 def module_name(path: Path) -> str:
