@@ -3,8 +3,8 @@ users file. Nothing here speaks HTTP (f5ui.access does); the Studio asks `permit
 
 Access control is on as soon as one of F5UI_API_KEY, F5UI_USERS or F5UI_PUBLIC_DEMO is set. Then a
 caller is an admin (the API key, or a user whose line says admin), a user (generates, aligns,
-checks, exports, reads the diagnostics; cannot change the voice library), or a guest (not signed in,
-only with F5UI_PUBLIC_DEMO: generates with the saved voices, nothing else).
+checks, exports, makes projects, reads the diagnostics; cannot change the voice library), or a guest
+(not signed in, only with F5UI_PUBLIC_DEMO: generates with the saved voices, nothing else).
 
 The users file has one `name:role:hash` line per user (`#` comments and blank lines are skipped);
 the hash is scrypt from the standard library, with a random salt per user
@@ -39,9 +39,10 @@ EXPORT = "export"
 SAVE_VOICE = "save a voice"
 CHANGE_VOICES = "rename, delete or sync voices"
 DIAGNOSTICS = "read the diagnostics"
+PROJECTS = "make, run and review projects (books and scripts)"
 ALLOWED = {
-    ADMIN: {GENERATE, OWN_AUDIO, EXPORT, SAVE_VOICE, CHANGE_VOICES, DIAGNOSTICS},
-    USER: {GENERATE, OWN_AUDIO, EXPORT, DIAGNOSTICS},
+    ADMIN: {GENERATE, OWN_AUDIO, EXPORT, SAVE_VOICE, CHANGE_VOICES, DIAGNOSTICS, PROJECTS},
+    USER: {GENERATE, OWN_AUDIO, EXPORT, DIAGNOSTICS, PROJECTS},
     GUEST: {GENERATE},
 }
 

@@ -1,6 +1,7 @@
 """Command line: the same Studio functions the UI and the API use.
 
     python -m f5ui.cli generate --ref voice.wav --ref-text "..." --text "..." --out out.wav
+    python -m f5ui.cli project create --file book.md --voice Narrator    (cli_project.py)
     python -m f5ui.cli user add NAME --role admin      # a line for F5UI_USERS (asks for the password)
 """
 
@@ -14,6 +15,7 @@ import shutil
 import sys
 
 from . import hosting
+from .cli_project import add_project_commands, project_command
 from .config import add_cli_arguments, from_args
 from .errors import UserFacingError
 from .logs import configure_logging
@@ -44,10 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--file", default=os.environ.get("F5UI_USERS", ""),
                       help="The users file to write (default F5UI_USERS); none: print the line.")
     user.add_argument("--password-stdin", action="store_true", help="Read the password from stdin, not a prompt.")
+    add_project_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "user":
         return user_command(args)
-    if not args.ref and not args.voice:
+    if args.command == "generate" and not args.ref and not args.voice:
         parser.error("give --ref (a reference recording) or --voice (a saved voice)")
 
     settings = hosting.apply(from_args(args))
@@ -56,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     from .service import Studio
 
     studio = Studio(settings, files=FileGate(None))  # the CLI's user names their own files
+    if args.command == "project":
+        try:
+            return project_command(args, studio)
+        except UserFacingError as error:
+            sys.stderr.write(f"error: {error}\n")
+            return 2
     params = GenerationParams(args.speed, args.nfe_step, args.cfg_strength, args.cross_fade, args.seed,
                               args.remove_silence)
     try:

@@ -168,10 +168,11 @@ class Settings:
                                      "parts (boto3's transfer manager).")
     s3_timeout: float = setting("F5UI_S3_TIMEOUT", 10.0, "Seconds to wait for the S3 endpoint to connect or answer; "
                                 "a request gives up after 2 tries.")
-    predownload: bool = setting("F5UI_PREDOWNLOAD", False, "Container start (scripts/start.sh): fetch the model "
-                                "into the HF cache before launching, with progress in the log.")
-    download_timeout: float = setting("F5UI_DOWNLOAD_TIMEOUT", 1800.0, "Container start: seconds the model fetch "
-                                      "may take before the app starts without it.")
+    predownload: bool = setting("F5UI_PREDOWNLOAD", False, "Fetch the model into the HF cache at start, with "
+                                "progress in the log: the app does it beside its server (/health answers "
+                                "meanwhile), the worker's start script before the worker.")
+    download_timeout: float = setting("F5UI_DOWNLOAD_TIMEOUT", 1800.0, "Seconds the F5UI_PREDOWNLOAD fetch may "
+                                      "take before it is stopped (the app serves regardless).")
     worker_stream: bool = setting("F5UI_WORKER_STREAM", False, "Serverless worker: stream each job's audio in "
                                   "pieces as it is generated (a generator handler), then the result.")
     fetch_timeout: float = setting("F5UI_FETCH_TIMEOUT", 30.0, "Serverless worker: seconds to download a job's "
@@ -191,6 +192,18 @@ class Settings:
                               "another is refused with a message.")
     max_voices_mb: float = setting("F5UI_MAX_VOICES_MB", 500.0, "Most disk the voice library may use, in MB; a "
                                    "save that would pass it is refused with a message.")
+    project_max_chars: int = setting("F5UI_PROJECT_MAX_CHARS", 2_000_000, "Longest project (book or script), in "
+                                     "characters of text; a novel is about 500,000. Longer files are refused.")
+    project_max_chapters: int = setting("F5UI_PROJECT_MAX_CHAPTERS", 500, "Most chapters (headings, EPUB table-of-"
+                                        "contents entries) a project may have; more are refused.")
+    project_segment_chars: int = setting("F5UI_PROJECT_SEGMENT_CHARS", 300, "Longest segment of a project, in "
+                                         "characters: paragraphs are split into groups of sentences up to this.")
+    project_max_unpacked_mb: float = setting("F5UI_PROJECT_MAX_UNPACKED_MB", 200.0, "Largest size an uploaded "
+                                             "EPUB may unpack to, in MB; larger archives are refused unread.")
+    dub_max_speed: float = setting("F5UI_DUB_MAX_SPEED", 1.6, "Subtitle (.srt/.vtt) projects: the fastest a cue's "
+                                   "speech is sped up to fit its cue; cues that still do not fit are listed.")
+    project_autoresume: bool = setting("F5UI_PROJECT_AUTORESUME", True, "At start, continue the project runs that "
+                                       "were running when the server stopped (at their first unfinished segment).")
 
     @property
     def data_path(self) -> Path:

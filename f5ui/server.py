@@ -17,11 +17,13 @@ from .access import AccessGate, create_access_router
 from .accounts import DIAGNOSTICS, NOBODY, Accounts, Forbidden, caller_in, permit
 from .config import Settings
 from .diagnostics import Diagnostics, diagnostics_for
+from .download import fetch_beside
 from .hangup_watch import HangupWatch
 from .listener import server_options
 from .logs import configure_logging
 from .openai_api import create_openai_router
 from .paths import FileGate
+from .projects.studio import projects_for
 from .request_guard import RequestGuard, UploadLimits
 from .retention import Retention
 from .schema import READY
@@ -132,8 +134,11 @@ def serve(settings: Settings) -> None:
     retention.start()  # deletes what earlier runs left past the retention, then sweeps periodically
     if studio.exports.kind == "local":
         Retention([settings.writable_dir("exports")], settings.export_retention_hours).start()
+    if settings.predownload:  # beside the server: /health answers during a long first download
+        fetch_beside(settings.download_timeout)
     app = create_app(studio, diagnostics, retention)
     studio.start()  # the model loads in the background; the UI answers meanwhile
+    projects_for(studio).start()  # runs the server stopped during go on (each waits for the model)
     diagnostics.start_background()  # torch, GPU, aligner imports, hub: seconds, off the main thread
     # Bounded graceful shutdown: open event streams would otherwise keep `docker stop` waiting for SIGKILL.
     # Connection limits, the header/read timeout and the security headers: f5ui/listener.py.

@@ -84,22 +84,24 @@ class Studio:
                  params: GenerationParams = GenerationParams(), progress: Progress = lambda fraction, desc: None,
                  word_timings: bool = True, aligner: str | None = None, voice: str | None = None,
                  on_audio: Callable[[np.ndarray, int], None] | None = None, caller: Caller = OWNER,
-                 gone: Gone | None = None) -> SynthesisResult:
+                 background: threading.Event | None = None, gone: Gone | None = None) -> SynthesisResult:
         """Clone a voice saying `gen_text`: a saved `voice`, else the uploaded reference. With the time of
         every word unless `word_timings` is off; `on_audio` gets each piece of audio as soon as it is
         final (streaming). Raises UserFacingError for anything a user can fix. Every action takes the
         `caller` (f5ui.accounts): the default is the process itself (CLI, worker), which may do anything.
-        Once `gone()` is true (the client hung up), the take stops before its next chunk, or leaves the
-        wait for a slot (Cancelled)."""
+        `background` (its stop flag) marks background work (a project's segment): it takes the model only
+        while no request waits, and stops waiting once the flag is set. Once `gone()` is true (the client
+        hung up), the take stops before its next chunk, or leaves the wait for a slot (Cancelled)."""
         permit(caller, GENERATE if voice else OWN_AUDIO)
         watched = StopWhenGone(gone, progress)
         with watched.logged():
             return self._generate(ref_audio, ref_text, gen_text, params, watched, word_timings, aligner, voice,
-                                  on_audio, gone)
+                                  on_audio, background, gone)
 
     def _generate(self, ref_audio: str | Path | None, ref_text: str, gen_text: str, params: GenerationParams,
                   progress: Progress, word_timings: bool, aligner: str | None, voice: str | None,
-                  on_audio: Callable[[np.ndarray, int], None] | None, gone: Gone | None) -> SynthesisResult:
+                  on_audio: Callable[[np.ndarray, int], None] | None, background: threading.Event | None,
+                  gone: Gone | None) -> SynthesisResult:
         ref_text = request_text(ref_text, "The reference text").strip()
         text = validate_request(gen_text, params, self.settings.max_chars, ref_text)
         saved = self.voices.get(voice) if voice else None
@@ -108,7 +110,7 @@ class Studio:
                                                   "a saved voice.")
         takes = params.max_takes or self.default_takes()
         progress(0.0, "Waiting for a model slot")
-        with _user_facing("Generation"), self.model.slot(gone):
+        with _user_facing("Generation"), self.model.slot(background, gone):
             progress(0.0, "Preparing the reference voice")
             reference, seconds = (saved.reference(), 0.0) if saved else self._prepare(ref_path, ref_text)
             judge = self.checkup.judge_for(reference) if self.settings.check else None

@@ -54,6 +54,9 @@ def refused(answer: object, words: str) -> bool:
     return answer.event == "error" and words in answer.data["error"]
 
 
+NO_PROJECT = "0123456789abcdef"  # a well-formed project id that names no project
+
+
 @pytest.fixture(scope="module")
 def users_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("users") / "users.txt"
@@ -146,6 +149,11 @@ def test_every_named_endpoint_answers_with_the_key_and_only_with_it(guarded, ref
         ("delete_voice", ["Scratch Two"], complete),
         ("sync_voices", [], "Voice sync needs an S3 bucket"),  # reached the service: no bucket here
         ("diagnostics", [], complete),
+        ("project_create", [None, "A keyed project.", "Keyed", VOICE, None, None], complete),
+        ("projects", [], complete),
+        *((name, [NO_PROJECT, *rest], "There is no project") for name, rest in (  # reached the service
+            ("project", []), ("project_run", []), ("project_pause", [False]), ("project_status", []),
+            ("project_segment", [1, "lock", None, None, None]), ("project_export", ["mp3", None, False]))),
     ]
     # Every endpoint the app offers is called here: a new one fails this test until it is added.
     assert set(info["named_endpoints"]) == {f"/{name}" for name, _, _ in calls}
@@ -314,7 +322,10 @@ def test_a_public_demo_generates_with_saved_voices_and_keeps_the_library(demo_ap
     for name, data in (("generate", generate_args(None, "My own voice.", "", word_timings=False)),
                        ("save_voice", [None, "", "Mine", False, ""]), ("delete_voice", [VOICE]),
                        ("rename_voice", [VOICE, "Mine"]), ("sync_voices", []), ("diagnostics", []),
-                       ("align", [None, "Some words.", "en", "auto"]), ("export", [None, None, "wav"])):
+                       ("align", [None, "Some words.", "en", "auto"]), ("export", [None, None, "wav"]),
+                       ("project_create", [None, "A visitor's book.", "x", VOICE, None, None]), ("projects", []),
+                       ("project_status", [NO_PROJECT]), ("project_run", [NO_PROJECT]),
+                       ("project_export", [NO_PROJECT, "mp3", None, False])):
         assert refused(call(url, name, data), guest_refusal), name
     with open(ref_clip[0], "rb") as handle:  # a guest brings no recordings of their own
         uploaded = requests.post(f"{url}/gradio_api/upload", files={"files": ("v.wav", handle)}, timeout=30)

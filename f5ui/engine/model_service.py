@@ -184,9 +184,12 @@ class ModelService:
         # One generation at a time per model: torch modules are not re-entrant across threads on one GPU.
         self.inference_lock = threading.Lock()
         # The slots every surface (UI, API, /v1, serverless) shares: F5UI_CONCURRENCY of them, with at most
-        # F5UI_MAX_QUEUE requests waiting, each at most F5UI_MAX_WAIT_SECONDS.
-        self._slots = threading.BoundedSemaphore(max(1, settings.concurrency))
-        self._waiting = 0
+        # F5UI_MAX_QUEUE requests waiting, each at most F5UI_MAX_WAIT_SECONDS. Background work (a project's
+        # run) takes a slot only when no request is waiting, so a request waits at most for the piece of
+        # background work under way, never for the whole run.
+        self._free = max(1, settings.concurrency)
+        self._slot_change = threading.Condition()
+        self._waiting = 0  # requests waiting (background work does not count)
 
     # --- state -------------------------------------------------------------
     @property
@@ -258,37 +261,64 @@ class ModelService:
         return self._waiting
 
     @contextmanager
-    def slot(self, gone: Gone | None = None) -> Iterator[None]:
+    def slot(self, background: threading.Event | None = None, gone: Gone | None = None) -> Iterator[None]:
         """Hold one of the model's slots for a generation; Busy when the queue or the wait is too long.
-        A request whose client hangs up while it waits (`gone`) leaves the wait (Cancelled)."""
-        with self._lock:
+        With `background` (the work's stop flag) the slot is taken at a lower priority: only while no
+        request waits, with no deadline, and Cancelled is raised once the flag is set. A request whose
+        client hangs up while it waits (`gone`) leaves the wait (Cancelled)."""
+        if background is not None:
+            self._take_in_background(background)
+        else:
+            self._take(gone)
+        try:
+            yield
+        finally:
+            with self._slot_change:
+                self._free += 1
+                self._slot_change.notify_all()
+
+    def _take(self, gone: Gone | None = None) -> None:
+        with self._slot_change:
             if self._waiting >= max(1, self.settings.max_queue):
                 raise Busy(f"The server is busy: {self._waiting} requests are already waiting for the model.",
                            "Try again in a minute.")
             self._waiting += 1
-        try:
-            acquired = self._acquire(max(0.0, self.settings.max_wait_seconds), gone)
-        finally:
-            with self._lock:
+            try:
+                acquired = self._wait_for_free(max(0.0, self.settings.max_wait_seconds), gone)
+                if acquired:
+                    self._free -= 1
+            finally:
                 self._waiting -= 1
+                self._slot_change.notify_all()  # background work may go on once no request waits
         if not acquired:
             raise Busy(f"The server is busy: no model slot came free within {self.settings.max_wait_seconds:.0f} s.",
                        "Try again in a minute, or raise F5UI_CONCURRENCY on a larger GPU.")
-        try:
-            yield
-        finally:
-            self._slots.release()
 
-    def _acquire(self, timeout: float, gone: Gone | None) -> bool:
+    def _wait_for_free(self, timeout: float, gone: Gone | None) -> bool:
+        """Under `_slot_change`: whether a slot came free in time; Cancelled once `gone()` (looked at every
+        SLOT_POLL s: a hang-up does not notify the condition)."""
         if gone is None:
-            return self._slots.acquire(timeout=timeout)
+            return self._slot_change.wait_for(lambda: self._free > 0, timeout=timeout)
         deadline = time.monotonic() + timeout
-        while not gone():
-            if self._slots.acquire(timeout=max(0.0, min(SLOT_POLL, deadline - time.monotonic()))):
-                return True
-            if time.monotonic() >= deadline:
+        while self._free <= 0:
+            if gone():
+                raise Cancelled("the client hung up while waiting for a model slot")
+            left = deadline - time.monotonic()
+            if left <= 0:
                 return False
-        raise Cancelled("the client hung up while waiting for a model slot")
+            self._slot_change.wait(timeout=min(SLOT_POLL, left))
+        return True
+
+    def _take_in_background(self, stop: threading.Event) -> None:
+        with self._slot_change:
+            # Woken by every release and every request that stops waiting; the timeout only notices `stop`.
+            while not (self._free > 0 and self._waiting == 0):
+                if stop.is_set():
+                    raise Cancelled("background work stopped while waiting for the model")
+                self._slot_change.wait(timeout=0.25)
+            if stop.is_set():
+                raise Cancelled("background work stopped while waiting for the model")
+            self._free -= 1
 
     def wait(self, timeout: float | None = None) -> ServiceStatus:
         """Block until the current load finishes (no new load is started)."""
