@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -50,9 +51,27 @@ class PoolState:
     last_loss: str = ""  # when and why a process was last lost
 
 
+PARENT_CHECK_SECONDS = 1.0
+
+
 def _ready() -> bool:
     """A no-op task: its answer means a process is up and ran the initializer."""
     return True
+
+
+def _start_worker(initializer: Callable[[], None] | None, parent: int) -> None:
+    """Runs first in every worker process: it leaves when the server does (a worker holds both ends of
+    its task queue, so it would never notice; a killed server would leave it running), then the
+    pool's own initializer."""
+    threading.Thread(target=_leave_with, args=(parent,), name="parent-watch", daemon=True).start()
+    if initializer is not None:
+        initializer()
+
+
+def _leave_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 class ProcessPool:
@@ -116,7 +135,8 @@ class ProcessPool:
                 self._stopped = False
                 # spawn, not fork: a forked child would inherit the server's threads' locks mid-use.
                 self._executor = ProcessPoolExecutor(self.size, multiprocessing.get_context("spawn"),
-                                                     initializer=self.initializer)
+                                                     initializer=_start_worker,
+                                                     initargs=(self.initializer, os.getpid()))
                 log.info("%s: starting %d worker process(es)", self.name, self.size)
             return self._executor
 
@@ -131,6 +151,7 @@ class ProcessPool:
             self._last_loss = f"{time.strftime('%Y-%m-%d %H:%M:%S')}: {exc}"[:300]
         broken.shutdown(wait=False, cancel_futures=True)
         log.warning("%s: worker process lost (%s); the pool is restarted", self.name, exc)
+        self.start()  # the new processes load their models now, not when the next request comes
 
     # --- starting and stopping -------------------------------------------------------------------
     def start(self) -> None:

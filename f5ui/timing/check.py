@@ -34,7 +34,7 @@ from ..config import Settings
 from ..schema import WordVerdict
 from .base import SAMPLE_RATE, Availability, NeedsPackage
 from .estimate import speech_spans
-from .pieces import Budget, cut, speech_seconds, window_end
+from .pieces import Budget, cut, overlap_end, speech_seconds, window_end
 from .sphinx_decode import Heard, check_piece, lookup, spoken_prefix
 from .sphinx_models import decoder_pool
 from .words import Token
@@ -129,12 +129,16 @@ class WordChecker(NeedsPackage):
                 expected = rate * piece if last else sum(weights[first:]) * (piece / rest if rest > 0 else 1.0)
                 end = window_end(weights, first, expected, last)
             window = script[first:end]
-            heard, seconds = self.pool.run(check_piece, samples[a:b], a / SAMPLE_RATE, window, not last)
-            budget.spend(seconds)
             if last:  # every word left is judged here: what was not heard is missing
+                heard, seconds = self.pool.run(check_piece, samples[a:b], a / SAMPLE_RATE, window, False)
+                budget.spend(seconds)
                 judged[first:end] = _judge(window, heard, a / SAMPLE_RATE)
                 judged[end:] = [("missing", b / SAMPLE_RATE, b / SAMPLE_RATE, 0)] * (len(script) - end)
                 return len(script)
+            reach = int(overlap_end(spans, b / SAMPLE_RATE) * SAMPLE_RATE)  # the next piece's words are its own
+            heard, seconds = self.pool.run(check_piece, samples[a:reach], a / SAMPLE_RATE, window, True, True,
+                                           b / SAMPLE_RATE)
+            budget.spend(seconds)
             placed = _placed(window, heard)
             if placed:  # a piece that says none of its window (noise, music) places nothing
                 judged[first:first + placed] = _judge(window[:placed], heard, a / SAMPLE_RATE)

@@ -23,7 +23,7 @@ from ..config import Settings
 from .base import SAMPLE_RATE, AlignInput, Availability, BackendOutput, NeedsPackage
 from .errors import BackendFailed, BackendSkipped
 from .estimate import ESTIMATE_CONFIDENCE, speech_spans, spread
-from .pieces import MAX_PIECE_SECONDS, Budget, cut, speech_seconds, window_end
+from .pieces import MAX_PIECE_SECONDS, Budget, cut, overlap_end, speech_seconds, window_end
 from .sphinx_decode import Aligned, align_piece, check_piece, lookup
 from .sphinx_models import decoder_pool
 from .words import Timed, group_by_chunk
@@ -82,8 +82,9 @@ class SphinxBackend(NeedsPackage):
                 stopped_at = (a / SAMPLE_RATE, lo)
                 break
             if hi is None:  # no chunk hints: a first decode finds the words this piece says
-                heard, seconds = self.pool.run(check_piece, request.samples[a:b], a / SAMPLE_RATE, walk.window,
-                                               True, False)
+                reach = int(overlap_end(walk.spans, b / SAMPLE_RATE) * SAMPLE_RATE)
+                heard, seconds = self.pool.run(check_piece, request.samples[a:reach], a / SAMPLE_RATE, walk.window,
+                                               True, False, b / SAMPLE_RATE)
                 budget.spend(seconds)
                 hi = walk.place(heard)
                 if hi <= lo:

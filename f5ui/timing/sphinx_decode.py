@@ -79,10 +79,12 @@ def _search(dictionary, name: str, arcs: list[tuple], start: int, final: int) ->
 
 
 def check_piece(samples: np.ndarray, offset: float, script: list[str], open_end: bool = False,
-                with_fit: bool = True) -> tuple[list[Heard] | None, float]:
+                with_fit: bool = True, keep_before: float | None = None) -> tuple[list[Heard] | None, float]:
     """The script words heard in 16 kHz `samples` (starting `offset` s into the recording), in order,
     decoded with pauses squeezed out; None when nothing of the script is there (no speech, no path).
-    And the seconds it took."""
+    And the seconds it took. With `keep_before`, only the words mostly said before that time (a piece
+    decoded with the start of the next one: the words on both sides of the pause between them touch
+    once it is squeezed out, so which side a word is on is told by its frames, not its start)."""
     started = time.thread_time()
     squeezed, timeline = squeeze(np.asarray(samples, dtype=np.float32))
     if not len(squeezed):
@@ -103,6 +105,9 @@ def check_piece(samples: np.ndarray, offset: float, script: list[str], open_end:
             continue
         first, last = max(0, seg.start_frame), max(seg.start_frame, seg.end_frame)
         segments.append((word, first, last, -math.log(max(seg.ascore, 1e-300))))
+    if keep_before is not None:
+        cut = int(np.searchsorted(timeline, keep_before - offset))  # the first frame past the time
+        segments = [s for s in segments if s[1] + s[2] < 2 * cut]
     loop_costs = _frame_costs(pcm, len(squeezed)) if with_fit else None
     heard = []
     for word, first, last, cost in segments:
