@@ -93,6 +93,7 @@ def check_piece(samples: np.ndarray, offset: float, script: list[str], open_end:
     grammar = decoder("check")
     arcs, start = check_grammar(script, open_end)
     _search(grammar, "check", arcs, start, 2 * len(script) + 1)
+    grammar.reinit_feat()  # forget the noise estimate and dither of earlier audio: the same audio, the same answer
     grammar.start_utt()
     grammar.process_raw(pcm, no_search=False, full_utt=True)
     grammar.end_utt()
@@ -123,6 +124,7 @@ def _frame_costs(pcm: bytes, n_samples: int) -> np.ndarray:
     """Per 10 ms frame, the acoustic cost of the best free phone sequence (the yardstick of "garbled")."""
     loop = decoder("loop")
     costs = np.zeros(n_samples // (16000 // FRAME_RATE) + 2)
+    loop.reinit_feat()  # forget the noise estimate and dither of earlier audio: the same audio, the same answer
     loop.start_utt()
     loop.process_raw(pcm, no_search=False, full_utt=True)
     loop.end_utt()
@@ -144,6 +146,7 @@ def spoken_prefix(samples: np.ndarray, script: list[str]) -> tuple[int, float]:
     arcs = [(i, i + 1, 1.0, w) for i, w in enumerate(script)] + [(i, len(script), 1.0) for i in range(1, len(script))]
     grammar = decoder("check")
     _search(grammar, "prefix", arcs, 0, len(script))
+    grammar.reinit_feat()  # forget the noise estimate and dither of earlier audio: the same audio, the same answer
     grammar.start_utt()
     grammar.process_raw(pcm16(squeezed), no_search=False, full_utt=True)
     grammar.end_utt()
@@ -191,6 +194,7 @@ def _force(aligner, text: str, pcm: bytes) -> bool:  # noqa: ANN001 - pocketsphi
         aligner.set_align_text(text)
     except RuntimeError as exc:
         raise BackendFailed(f"pocketsphinx refused the text: {exc}") from exc
+    aligner.reinit_feat()  # forget the noise estimate and dither of earlier audio: the same audio, the same answer
     aligner.start_utt()
     aligner.process_raw(pcm, no_search=False, full_utt=True)
     aligner.end_utt()
@@ -200,6 +204,7 @@ def _force(aligner, text: str, pcm: bytes) -> bool:  # noqa: ANN001 - pocketsphi
 def _free_cost(pcm: bytes) -> float | None:
     """Acoustic cost of free phone recognition of the same audio (what the forced path is measured by)."""
     loop = decoder("loop")
+    loop.reinit_feat()  # forget the noise estimate and dither of earlier audio: the same audio, the same answer
     loop.start_utt()
     loop.process_raw(pcm, no_search=False, full_utt=True)
     loop.end_utt()
