@@ -28,8 +28,18 @@ def _decoder_pids(app: LiveApp) -> list[int]:
     """The app's decoder processes: its children started by multiprocessing's spawn."""
     children = []
     for task in Path(f"/proc/{app.proc.pid}/task").iterdir():
-        children += [int(pid) for pid in (task / "children").read_text().split()]
-    return sorted(pid for pid in children if b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes())
+        try:
+            children += [int(pid) for pid in (task / "children").read_text().split()]
+        except FileNotFoundError:  # a thread that just ended
+            continue
+    return sorted(pid for pid in children if b"spawn_main" in _cmdline(pid))
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:  # it just ended
+        return b""
 
 
 def _alive(pid: int) -> bool:
