@@ -74,7 +74,8 @@ class Studio:
         """Begin loading the model (and the take check's models) in the background, if configured to preload."""
         if self.settings.preload:
             self.model.ensure_loading()
-            self.decoders.start()  # pocketsphinx's processes (the word check's and the aligner's)
+            if self.settings.check or "sphinx" in self.aligner.order:
+                self.decoders.start()  # pocketsphinx's processes (the word check's and the aligner's)
             if self.settings.check:
                 threading.Thread(target=self.checkup.load, name="checkup-load", daemon=True).start()
 

@@ -180,6 +180,18 @@ def test_a_task_whose_process_dies_twice_fails_with_a_message_and_the_pool_recov
         pool.shutdown()
 
 
+def test_no_processes_decodes_in_the_calling_process_and_the_panel_warns(tmp_path):
+    from f5ui.diagnostics.decoders import decoder_processes
+    from f5ui.workers import IN_PROCESS, ProcessPool
+    from tests.helpers import diagnostics_for, make_studio
+
+    pool = ProcessPool("test", 0)
+    assert pool.run(os.getpid) == os.getpid() and pool.state().state == IN_PROCESS
+    studio = make_studio({}, tmp_path, F5UI_DECODER_PROCESSES="0", F5UI_PRELOAD="0")
+    row = decoder_processes(diagnostics_for(studio).context)
+    assert row.status == "warn" and "F5UI_DECODER_PROCESSES=0" in row.detail and row.fix
+
+
 def test_a_process_lost_during_a_check_is_replaced_and_the_check_completes(tmp_path_factory):
     """The piece under way when its process dies is decoded again by a new one: the verdicts are the
     same as those of a check nothing happened to."""

@@ -10,10 +10,10 @@ speech it otherwise does. "Garbled" words are the ones that are heard but fit th
 worse than the phones a free phone recognizer finds there.
 
 Measured on 24 espeak-ng sentences read twice (4 voices, 140–175 wpm), rendered whole, with a
-word left out and with a word said twice: 92 % of missing and 90 % of repeated words named
-exactly (98 % and 92 % at the word or beside it), 0.3 % of correct words flagged; the f5-tts
-human recording cut and spliced the same way: 6 of 7 and 7 of 7, none flagged falsely. 0.046 s
-of decoding per second of audio on 2 CPU cores.
+word left out and with a word said twice: 90 % of missing and 90 % of repeated words named
+exactly (96 % and 92 % at the word or beside it), 0.4 % of correct words flagged; the f5-tts
+human recording cut and spliced the same way: 6 of 7 and 7 of 7, none flagged falsely. About
+0.05 s of decoding per second of audio on 2 CPU cores, at any length.
 
 The decoding runs in the decoder processes (sphinx_decode.py, pool in sphinx_models.py). Audio
 longer than one piece (pieces.py) is decoded piece by piece, each against the window of the script
