@@ -249,6 +249,7 @@ class Recording:
     text: str  # the script: CHECK_SENTENCES in the order spoken
     starts: list[float | None]  # ground-truth start of each script word (None where not known)
     sentences: list[int]  # the CHECK_SENTENCES index of each clip, in order
+    spans: list[tuple[float, float]]  # where each clip is, in seconds
 
 
 def recording(cache_dir: Path, seconds: float, max_chars: int | None = None,
@@ -277,8 +278,9 @@ def recording(cache_dir: Path, seconds: float, max_chars: int | None = None,
         chosen.append((i, c, resample(audio.samples, audio.sample_rate, rate), said == CHECK_SENTENCES[i]))
         speech, chars = speech + length, chars + len(CHECK_SENTENCES[i]) + 1
     gap = int((seconds * rate - sum(len(x) for _, _, x, _ in chosen)) / len(chosen))
-    out, starts, at = [], [], 0
+    out, starts, spans, at = [], [], [], 0
     for i, c, x, whole in chosen:
+        spans.append((at / rate, (at + len(x)) / rate))
         tokens = tokenize(CHECK_SENTENCES[i])
         starts += [None if t is None else round(t + at / rate, 3)
                    for t in (c.truth_for(tokens) if whole else [None] * len(tokens))]
@@ -289,4 +291,4 @@ def recording(cache_dir: Path, seconds: float, max_chars: int | None = None,
     key = hashlib.sha256(repr([c.wav.name for _, c, _, _ in chosen]).encode()).hexdigest()[:12]
     path = Path(cache_dir) / f"recording-{int(seconds)}s-{key}.wav"
     sf.write(str(path), samples, rate, subtype="PCM_16")
-    return Recording(path, " ".join(CHECK_SENTENCES[i] for i, *_ in chosen), starts, [i for i, *_ in chosen])
+    return Recording(path, " ".join(CHECK_SENTENCES[i] for i, *_ in chosen), starts, [i for i, *_ in chosen], spans)

@@ -196,8 +196,8 @@ def _hinted_pieces(request: AlignInput, spelled: list[list[str] | None]) -> list
         else:
             pieces.append([a if pieces else 0, b, lo, hi])
     pieces[-1][1] = len(request.samples)
-    for before, after in zip(pieces, pieces[1:]):  # no audio between pieces is left out
-        before[1] = after[0]
+    for before, after in zip(pieces, pieces[1:]):  # cut where one chunk's cross-fade (or gap) to the next is half done
+        before[1] = after[0] = (before[1] + after[0]) // 2
     return [(a, b, lo, hi) for a, b, lo, hi in pieces if hi > lo]
 
 
