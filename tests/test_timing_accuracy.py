@@ -81,7 +81,7 @@ def test_sphinx_aligns_a_long_recording_in_pieces_as_closely_as_single_clips(cha
     assert result.backend == "sphinx" and not any(w.interpolated for w in result.words), result.attempts
     errors = [abs(w.start - t) for w, t in zip(result.words, long.starts) if t is not None]
     assert len(errors) >= 0.8 * len(result.words) > 150
-    print(f"sphinx on a 75 s recording ({len(result.words)} words, in pieces {'from chunk hints' if hints else ''}): "
+    print(f"sphinx on a 75 s recording ({len(result.words)} words, in pieces{' from chunk hints' if hints else ''}): "
           f"mean word-start error "
           f"{np.mean(errors) * 1000:.1f} ms, {sum(e > 0.1 for e in errors)} words off by more than 100 ms")
     assert np.mean(errors) <= SPHINX_LIMIT
