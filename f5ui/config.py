@@ -174,8 +174,33 @@ class Settings:
                                   "pieces as it is generated (a generator handler), then the result.")
     fetch_timeout: float = setting("F5UI_FETCH_TIMEOUT", 30.0, "Serverless worker: seconds to download a job's "
                                    "ref_audio URL.")
-    api_key: str = setting("F5UI_API_KEY", "", "When set, the OpenAI-compatible /v1/* API requires "
-                           "'Authorization: Bearer <key>'.")
+    api_key: str = setting("F5UI_API_KEY", "", "When set, every route but /health and /login needs it: "
+                           "'Authorization: Bearer <key>' (the /v1 API, the Gradio API, uploads, /diagnostics), or "
+                           "signing in with it once per browser session (the page). Whoever holds it is an admin.")
+    users: str = setting("F5UI_USERS", "", "A file of user logins for the page, one name:role:hash line each (role "
+                         "admin or user; python -m f5ui.cli user add NAME writes one). Users generate, align, check "
+                         "and export; only admins save, rename, delete or sync voices. Read again when it changes.")
+    public_demo: bool = setting("F5UI_PUBLIC_DEMO", False, "Visitors who are not signed in may open the page and "
+                                "generate with the saved voices (no uploads, alignment, checks, exports, diagnostics "
+                                "or library changes). Off, with a key or users set: they see the sign-in form.")
+    session_hours: float = setting("F5UI_SESSION_HOURS", 12.0, "How long a browser stays signed in, in hours (the "
+                                   "session also ends with the browser, or when the key or the password changes).")
+    max_voices: int = setting("F5UI_MAX_VOICES", 200, "Most voices the library keeps; saving (or syncing in) "
+                              "another is refused with a message.")
+    max_voices_mb: float = setting("F5UI_MAX_VOICES_MB", 500.0, "Most disk the voice library may use, in MB; a "
+                                   "save that would pass it is refused with a message.")
+    project_max_chars: int = setting("F5UI_PROJECT_MAX_CHARS", 2_000_000, "Longest project (book or script), in "
+                                     "characters of text; a novel is about 500,000. Longer files are refused.")
+    project_max_chapters: int = setting("F5UI_PROJECT_MAX_CHAPTERS", 500, "Most chapters (headings, EPUB table-of-"
+                                        "contents entries) a project may have; more are refused.")
+    project_segment_chars: int = setting("F5UI_PROJECT_SEGMENT_CHARS", 300, "Longest segment of a project, in "
+                                         "characters: paragraphs are split into groups of sentences up to this.")
+    project_max_unpacked_mb: float = setting("F5UI_PROJECT_MAX_UNPACKED_MB", 200.0, "Largest size an uploaded "
+                                             "EPUB may unpack to, in MB; larger archives are refused unread.")
+    dub_max_speed: float = setting("F5UI_DUB_MAX_SPEED", 1.6, "Subtitle (.srt/.vtt) projects: the fastest a cue's "
+                                   "speech is sped up to fit its cue; cues that still do not fit are listed.")
+    project_autoresume: bool = setting("F5UI_PROJECT_AUTORESUME", True, "At start, continue the project runs that "
+                                       "were running when the server stopped (at their first unfinished segment).")
 
     @property
     def data_path(self) -> Path:

@@ -9,13 +9,17 @@ from pathlib import Path
 
 import gradio as gr
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
+from .access import AccessGate, create_access_router
+from .accounts import DIAGNOSTICS, NOBODY, Accounts, Forbidden, caller_in, permit
 from .config import Settings
 from .diagnostics import Diagnostics, diagnostics_for
 from .logs import configure_logging
 from .openai_api import create_openai_router
 from .paths import FileGate
+from .projects.studio import projects_for
 from .request_guard import RequestGuard
 from .retention import Retention
 from .schema import READY
@@ -30,6 +34,8 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 def create_app(studio: Studio, diagnostics: Diagnostics, retention: Retention | None = None) -> FastAPI:
     """The FastAPI app. The panel, /health and /diagnostics all read the one `diagnostics`."""
     settings = studio.settings
+    accounts = Accounts(settings)
+    log.info("Access control %s", accounts.describe())
     app = FastAPI(title="f5ui")
 
     @app.get("/health")
@@ -41,18 +47,25 @@ def create_app(studio: Studio, diagnostics: Diagnostics, retention: Retention | 
         return {"status": "ok", "ready": ready, "reason": "" if ready else status.detail,
                 "model": status.as_dict(), "checks": diagnostics.health_summary()}
 
-    @app.get("/diagnostics")
-    def diagnostics_report() -> dict:
+    @app.get("/diagnostics", response_model=None)
+    def diagnostics_report(request: Request) -> dict | JSONResponse:
         """The full diagnostics report (the same JSON as the /diagnostics API endpoint)."""
+        try:
+            permit(caller_in(request.state) or NOBODY, DIAGNOSTICS)
+        except Forbidden as error:
+            return JSONResponse({"error": str(error), "detail": str(error)}, status_code=403)
         return diagnostics.report()
 
-    app.include_router(create_openai_router(studio))  # before the Gradio mount, which takes every other path
+    # Before the Gradio mount, which takes every other path.
+    app.include_router(create_openai_router(studio))
+    app.include_router(create_access_router(accounts))
     max_upload_bytes = int(settings.max_upload_mb * 2**20)
     delete_cache = None
     if retention is not None and retention.enabled:  # Gradio's own copies, besides our sweep of its folder
         delete_cache = (max(1, int(retention.interval)), max(1, int(retention.max_age_s)))
     demo = build_app(studio, diagnostics, delete_cache=delete_cache)
     app.add_middleware(RequestGuard, gate=FileGate([settings.upload_dir]), max_upload_bytes=max_upload_bytes)
+    app.add_middleware(AccessGate, accounts=accounts)  # outermost: a refused request costs no body read
     app = gr.mount_gradio_app(
         app, demo, path="/",
         theme=gr.themes.Soft(), css_paths=[ASSETS / "style.css"],
@@ -61,12 +74,20 @@ def create_app(studio: Studio, diagnostics: Diagnostics, retention: Retention | 
         allowed_paths=[str(studio.output_dir), str(settings.writable_dir("exports"))],
         max_file_size=max_upload_bytes,
         ssr_mode=False, show_error=True,
+        # Gradio's own login check on its routes, a second lock behind AccessGate; handlers see the name.
+        auth_dependency=gradio_user if accounts.enabled else None,
     )
     # Gradio checks that an input file was uploaded only once the Blocks "has launched", which
     # launch() sets and mount_gradio_app does not: without this, any server path is accepted.
     demo.has_launched = True
     app.state.blocks = demo
     return app
+
+
+def gradio_user(request: Request) -> str | None:
+    """The name Gradio shows for the caller AccessGate found (a guest is "guest"); None refuses."""
+    caller = caller_in(request.state)
+    return (caller.name or caller.role) if caller else None
 
 
 def serve(settings: Settings) -> None:
@@ -90,6 +111,7 @@ def serve(settings: Settings) -> None:
     retention.start()  # deletes what earlier runs left past the retention, then sweeps periodically
     app = create_app(studio, diagnostics, retention)
     studio.start()  # the model loads in the background; the UI answers meanwhile
+    projects_for(studio).start()  # runs the server stopped during go on (each waits for the model)
     diagnostics.start_background()  # torch, GPU, aligner imports, hub: seconds, off the main thread
     # Bounded graceful shutdown: open event streams would otherwise keep `docker stop` waiting for SIGKILL.
     try:

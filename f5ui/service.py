@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .accounts import CHANGE_VOICES, EXPORT, GENERATE, OWN_AUDIO, OWNER, SAVE_VOICE, Caller, permit
 from .audio import read_audio
 from .checkup import Checkup
 from .codecs import FORMATS, encode, encode_stream, format_for
@@ -65,7 +66,8 @@ class Studio:
         self.output_dir = settings.writable_dir("outputs")
         self.aligner = AlignmentChain(settings)
         self.decoders = decoder_pool(settings)
-        self.voices = VoiceLibrary(settings.writable_dir("voices"))
+        self.voices = VoiceLibrary(settings.writable_dir("voices"), settings.max_voices,
+                                   int(settings.max_voices_mb * 2**20))
         self.takes = TakeLog(self.output_dir / "takes")
         self.exports = create_store(settings, settings.writable_dir("exports"))
         self._on_gpu: bool | None = None  # resolved once, on the first generation
@@ -83,10 +85,15 @@ class Studio:
     def generate(self, ref_audio: str | Path | None, ref_text: str, gen_text: str,
                  params: GenerationParams = GenerationParams(), progress: Progress = lambda fraction, desc: None,
                  word_timings: bool = True, aligner: str | None = None, voice: str | None = None,
-                 on_audio: Callable[[np.ndarray, int], None] | None = None) -> SynthesisResult:
+                 on_audio: Callable[[np.ndarray, int], None] | None = None, caller: Caller = OWNER,
+                 background: threading.Event | None = None) -> SynthesisResult:
         """Clone a voice saying `gen_text`: a saved `voice`, else the uploaded reference. With the time of
         every word unless `word_timings` is off; `on_audio` gets each piece of audio as soon as it is
-        final (streaming). Raises UserFacingError for anything a user can fix."""
+        final (streaming). Raises UserFacingError for anything a user can fix. Every action takes the
+        `caller` (f5ui.accounts): the default is the process itself (CLI, worker), which may do anything.
+        `background` (its stop flag) marks background work (a project's segment): it takes the model only
+        while no request waits, and stops waiting once the flag is set."""
+        permit(caller, GENERATE if voice else OWN_AUDIO)
         ref_text = request_text(ref_text, "The reference text").strip()
         text = validate_request(gen_text, params, self.settings.max_chars, ref_text)
         saved = self.voices.get(voice) if voice else None
@@ -94,7 +101,7 @@ class Studio:
                                                   "Upload or record 3–12 seconds of the voice to clone, or pick "
                                                   "a saved voice.")
         takes = params.max_takes or self.default_takes()
-        with _user_facing("Generation"), self.model.slot():
+        with _user_facing("Generation"), self.model.slot(background):
             progress(0.0, "Preparing the reference voice")
             reference, seconds = (saved.reference(), 0.0) if saved else self._prepare(ref_path, ref_text)
             judge = self.checkup.judge_for(reference) if self.settings.check else None
@@ -140,8 +147,9 @@ class Studio:
         result.notices.append(f"Loudness normalized to {self.settings.loudness_target:g} LUFS.")
 
     def check(self, audio: str | Path | None, text: str, reference: str | Path | None = None,
-              language: str | None = None) -> QualityReport:
+              language: str | None = None, caller: Caller = OWNER) -> QualityReport:
         """The quality check of any recording against the text it should say (and a reference voice)."""
+        permit(caller, OWN_AUDIO)
         path = self._admit(audio, "No audio was given.", "Upload the recording to check.")
         ref_path = self.files.admit(reference) if reference else None
         with _user_facing("The check"):
@@ -214,8 +222,9 @@ class Studio:
 
     # --- word timings --------------------------------------------------------------------------
     def align(self, audio: str | Path | None, transcript: str, language: str | None = None,
-              aligner: str | None = None) -> TimedAudio:
+              aligner: str | None = None, caller: Caller = OWNER) -> TimedAudio:
         """Word timings and subtitle files for any recording and its transcript."""
+        permit(caller, OWN_AUDIO)
         path = self._admit(audio, "No audio was given.", "Upload the recording whose words should be timed.")
         return self._align(path, transcript, language, aligner, None)
 
@@ -230,9 +239,10 @@ class Studio:
 
     # --- export --------------------------------------------------------------------------------
     def export(self, audio: str | Path | None, timings: dict[str, Any] | None = None,
-               audio_format: str = "mp3") -> ExportResult:
+               audio_format: str = "mp3", caller: Caller = OWNER) -> ExportResult:
         """The audio (WAV, plus `audio_format` unless that is wav), every timing file and a manifest,
         to the S3 bucket, or to <data dir>/exports when none is configured."""
+        permit(caller, EXPORT)
         path = self._admit(audio, "There is nothing to export yet.", "Generate or align something first.")
         return self._export(path, _parse_timings(timings), audio_format)
 
@@ -269,8 +279,9 @@ class Studio:
         return self.voices.list()
 
     def save_voice(self, audio: str | Path | None, ref_text: str, name: str, notes: str = "",
-                   overwrite: bool = False) -> Voice:
+                   overwrite: bool = False, caller: Caller = OWNER) -> Voice:
         """Keep the reference (after conversion, clipping and transcription) as a named voice."""
+        permit(caller, SAVE_VOICE)
         path = self._admit(audio, "No reference audio was given.", "Upload or record the voice to save.")
         ref_text = request_text(ref_text, "The reference text").strip()
         if not isinstance(overwrite, bool):
@@ -280,14 +291,17 @@ class Studio:
             reference, _ = self._prepare(path, ref_text)
             return self.voices.save(name, reference, request_text(notes, "The notes"), overwrite)
 
-    def rename_voice(self, old: str, new: str) -> Voice:
+    def rename_voice(self, old: str, new: str, caller: Caller = OWNER) -> Voice:
+        permit(caller, CHANGE_VOICES)
         return self.voices.rename(old, new)
 
-    def delete_voice(self, name: str) -> None:
+    def delete_voice(self, name: str, caller: Caller = OWNER) -> None:
+        permit(caller, CHANGE_VOICES)
         self.voices.delete(name)
 
-    def sync_voices(self) -> dict[str, list[str]]:
+    def sync_voices(self, caller: Caller = OWNER) -> dict[str, list[str]]:
         """Push saved voices to `{prefix}/voices/` in the bucket and take in the ones found there."""
+        permit(caller, CHANGE_VOICES)
         if self.exports.kind != "s3":
             raise InputError("Voice sync needs an S3 bucket, and none is configured.",
                              "Set F5UI_S3_BUCKET (and the AWS credentials) to sync voices.")

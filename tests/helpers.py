@@ -178,11 +178,12 @@ class LiveApp:
         """The report once the background checks are done (they wait for the model's own imports)."""
         return self._poll(self.diagnostics, lambda r: not r["pending"], timeout, "background checks still running")
 
-    def client(self):  # noqa: ANN201 - gradio_client.Client
-        """A gradio_client for this app, closed by stop() (its heartbeat stream holds the server open)."""
+    def client(self, **options: Any):  # noqa: ANN201 - gradio_client.Client
+        """A gradio_client for this app (`options` such as headers= go to Client), closed by stop() (its
+        heartbeat stream holds the server open)."""
         from gradio_client import Client
 
-        client = Client(self.url, verbose=False)
+        client = Client(self.url, verbose=False, **options)
         self.clients.append(client)
         return client
 

@@ -39,24 +39,26 @@ class Answer:
         return self.body
 
 
-def upload(base_url: str, path: str | Path, timeout: float = 60) -> str:
+def upload(base_url: str, path: str | Path, timeout: float = 60, headers: dict | None = None) -> str:
     """Upload a file as the browser does; the server-side path Gradio gives it."""
     with open(path, "rb") as handle:
         answer = requests.post(f"{base_url}/gradio_api/upload", files={"files": (Path(path).name, handle)},
-                               timeout=timeout)
+                               timeout=timeout, headers=headers)
     answer.raise_for_status()
     return answer.json()[0]
 
 
-def call(base_url: str, endpoint: str, data: list, timeout: float = 120, raw_body: str | None = None) -> Answer:
-    """POST the inputs, then read the event stream to its end."""
+def call(base_url: str, endpoint: str, data: list, timeout: float = 120, raw_body: str | None = None,
+         headers: dict | None = None) -> Answer:
+    """POST the inputs, then read the event stream to its end (`headers` go with both requests)."""
     body = raw_body if raw_body is not None else json.dumps({"data": data})
     posted = requests.post(f"{base_url}/gradio_api/call/{endpoint}", data=body,
-                           headers={"content-type": "application/json"}, timeout=timeout)
+                           headers={"content-type": "application/json", **(headers or {})}, timeout=timeout)
     if posted.status_code != 200:
         return Answer(posted.status_code, posted.text)
     event_id = posted.json()["event_id"]
-    stream = requests.get(f"{base_url}/gradio_api/call/{endpoint}/{event_id}", timeout=timeout, stream=True)
+    stream = requests.get(f"{base_url}/gradio_api/call/{endpoint}/{event_id}", timeout=timeout, stream=True,
+                          headers=headers)
     text, event, data_out = "", "", None
     for line in stream.iter_lines(decode_unicode=True):
         text += line + "\n"

@@ -49,7 +49,9 @@ def test_randomize_seed_reports_the_seed_used(client, ref_clip):
 def test_api_page_lists_only_documented_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert set(endpoints) == {"/generate", "/generate_stream", "/align", "/check", "/diagnostics", "/export",
-                              "/save_voice", "/voices", "/rename_voice", "/delete_voice", "/sync_voices"}
+                              "/save_voice", "/voices", "/rename_voice", "/delete_voice", "/sync_voices",
+                              "/project_create", "/project_run", "/project_pause", "/project_status",
+                              "/project_segment", "/project_export", "/projects", "/project"}
     params = [p["parameter_name"] for p in endpoints["/generate"]["parameters"]]
     assert params == ["ref_audio", "ref_text", "gen_text", "speed", "nfe_step", "cfg_strength", "cross_fade",
                       "seed", "randomize_seed", "remove_silence", "word_timings", "aligner", "voice", "max_takes",
@@ -60,6 +62,13 @@ def test_api_page_lists_only_documented_endpoints(client):
     assert [p["parameter_name"] for p in endpoints["/export"]["parameters"]] == ["audio", "timings", "audio_format"]
     assert [p["parameter_name"] for p in endpoints["/save_voice"]["parameters"]] == [
         "audio", "ref_text", "name", "overwrite", "notes"]
+    assert [p["parameter_name"] for p in endpoints["/project_create"]["parameters"]] == [
+        "file", "text", "name", "default_voice", "speakers", "settings"]
+    assert [p["parameter_name"] for p in endpoints["/project_segment"]["parameters"]] == [
+        "project_id", "segment_id", "action", "text", "speaker", "seed"]
+    assert [p["parameter_name"] for p in endpoints["/project_export"]["parameters"]] == [
+        "project_id", "audio_format", "cover", "srt_names"]
+    assert [p["parameter_name"] for p in endpoints["/project_pause"]["parameters"]] == ["project_id", "cancel"]
 
 
 def test_requests_wait_for_a_loading_model_instead_of_failing(tiny_env, tmp_path, ref_clip):

@@ -18,6 +18,7 @@ from tests.helpers import LiveApp, generate
 
 pytestmark = pytest.mark.live
 KEY = "sk-f5ui-test-key"
+BEARER = {"Authorization": f"Bearer {KEY}"}  # the key protects the Gradio API too
 VOICE = "Narrator"
 
 
@@ -26,7 +27,8 @@ def app(tiny_env, tmp_path_factory, ref_clip):
     app = LiveApp(dict(tiny_env, F5UI_API_KEY=KEY), tmp_path_factory.mktemp("openai-app"))
     try:
         app.wait_http()
-        app.client().predict(handle_file(str(ref_clip[0])), ref_clip[1], VOICE, False, "", api_name="/save_voice")
+        app.client(headers=BEARER).predict(handle_file(str(ref_clip[0])), ref_clip[1], VOICE, False, "",
+                                           api_name="/save_voice")
         app.wait_ready()
         yield app
     finally:
@@ -98,7 +100,8 @@ def test_one_model_slot_for_the_ui_and_the_openai_api(app, oai, ref_clip):
     results: dict[str, object] = {}
 
     def gradio_side() -> None:
-        results["gradio"] = generate(app.client(), ref_clip[0], ref_clip[1], long_text, word_timings=False)[0]
+        results["gradio"] = generate(app.client(headers=BEARER), ref_clip[0], ref_clip[1], long_text,
+                                     word_timings=False)[0]
 
     def openai_side() -> None:
         results["openai"] = oai.audio.speech.create(model="tts-1", voice=VOICE, input=long_text,

@@ -11,6 +11,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
 from f5ui.config import from_env
+from f5ui.engine.voices import LibraryFull
 from f5ui.errors import InputError
 from f5ui.export import voice_sync
 from f5ui.paths import FileGate
@@ -148,3 +149,30 @@ def test_voices_sync_through_the_bucket(tiny_env, tmp_path, ref_clip, s3_open, m
     local = Studio(from_env({**tiny_env, "F5UI_DATA_DIR": str(tmp_path / "local")}), files=FileGate(None))
     with pytest.raises(InputError, match="needs an S3 bucket"):
         local.sync_voices()
+
+
+def test_the_library_has_a_ceiling_in_voices(tiny_env, tmp_path, ref_clip):
+    studio = Studio(from_env({**tiny_env, "F5UI_DATA_DIR": str(tmp_path), "F5UI_PRELOAD": "0",
+                              "F5UI_MAX_VOICES": "2"}), files=FileGate(None))
+    studio.save_voice(ref_clip[0], ref_clip[1], "One")
+    studio.save_voice(ref_clip[0], ref_clip[1], "Two")
+    with pytest.raises(LibraryFull, match="The voice library is full: it holds 2 voices, the most F5UI_MAX_VOICES"):
+        studio.save_voice(ref_clip[0], ref_clip[1], "Three")
+    assert studio.save_voice(ref_clip[0], ref_clip[1], "Two", overwrite=True).name == "Two"  # replacing adds none
+    studio.delete_voice("One")
+    assert studio.save_voice(ref_clip[0], ref_clip[1], "Three").name == "Three"
+    assert [v.name for v in studio.voice_list()] == ["Three", "Two"]
+
+
+def test_the_library_has_a_ceiling_in_bytes(tiny_env, tmp_path, ref_clip):
+    env = {**tiny_env, "F5UI_DATA_DIR": str(tmp_path), "F5UI_PRELOAD": "0"}
+    first = Studio(from_env(env), files=FileGate(None))
+    first.save_voice(ref_clip[0], ref_clip[1], "One")
+    one_voice = first.voices.size()
+    assert one_voice > 50_000
+    # Room for one and a half voices: the second save is refused, replacing the first is not.
+    capped = Studio(from_env({**env, "F5UI_MAX_VOICES_MB": str(1.5 * one_voice / 2**20)}), files=FileGate(None))
+    with pytest.raises(LibraryFull, match=r"would bring the voice library to .* MB; the most F5UI_MAX_VOICES_MB"):
+        capped.save_voice(ref_clip[0], ref_clip[1], "Two")
+    assert [v.name for v in capped.voice_list()] == ["One"] and capped.voices.size() == one_voice
+    assert capped.save_voice(ref_clip[0], ref_clip[1], "One", overwrite=True, notes="again").notes == "again"

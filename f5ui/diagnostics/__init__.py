@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import alignment, decoders, export, model, network, quality, storage, system
+from . import alignment, decoders, export, model, network, projects, quality, security, storage, system
 from .context import Context
 from .core import Diagnostics
 
 FAST = (system.python, system.packages, model.f5tts, model.model_config, model.checkpoint, model.vocab,
         model.vocoder, system.ffmpeg, storage.data_dir, storage.hf_cache, alignment.google_credentials,
-        export.boto3_installed, export.s3_config)
+        export.boto3_installed, export.s3_config, security.access, projects.epub_import, projects.m4b_export)
 SLOW = (("aligners", (alignment.aligners,)), ("torch", (system.torch_and_gpu,)), ("hub", (network.hub,)),
         ("imports", (alignment.import_probes, export.boto3_imports)), ("whisperx model", (alignment.whisperx_model,)),
         ("google key", (alignment.google_key,)), ("s3", (export.s3_access,)), ("quality", (quality.quality_parts,)))

@@ -20,6 +20,7 @@ from ..config import Settings
 from ..errors import Busy, ModelUnavailable
 from ..hub import is_unreachable
 from ..schema import FAILED, IDLE, LOADING, READY, ModelState, ServiceStatus
+from ..streaming import Cancelled
 from .chunk_inference import ReferenceTensors
 
 log = logging.getLogger(__name__)
@@ -181,9 +182,12 @@ class ModelService:
         # One generation at a time per model: torch modules are not re-entrant across threads on one GPU.
         self.inference_lock = threading.Lock()
         # The slots every surface (UI, API, /v1, serverless) shares: F5UI_CONCURRENCY of them, with at most
-        # F5UI_MAX_QUEUE requests waiting, each at most F5UI_MAX_WAIT_SECONDS.
-        self._slots = threading.BoundedSemaphore(max(1, settings.concurrency))
-        self._waiting = 0
+        # F5UI_MAX_QUEUE requests waiting, each at most F5UI_MAX_WAIT_SECONDS. Background work (a project's
+        # run) takes a slot only when no request is waiting, so a request waits at most for the piece of
+        # background work under way, never for the whole run.
+        self._free = max(1, settings.concurrency)
+        self._slot_change = threading.Condition()
+        self._waiting = 0  # requests waiting (background work does not count)
 
     # --- state -------------------------------------------------------------
     @property
@@ -250,25 +254,49 @@ class ModelService:
             raise ModelUnavailable(self._problem, self._fix)
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold one of the model's slots for a generation; Busy when the queue or the wait is too long."""
-        with self._lock:
+    def slot(self, background: threading.Event | None = None) -> Iterator[None]:
+        """Hold one of the model's slots for a generation; Busy when the queue or the wait is too long.
+        With `background` (the work's stop flag) the slot is taken at a lower priority: only while no
+        request waits, with no deadline, and Cancelled is raised once the flag is set."""
+        if background is not None:
+            self._take_in_background(background)
+        else:
+            self._take()
+        try:
+            yield
+        finally:
+            with self._slot_change:
+                self._free += 1
+                self._slot_change.notify_all()
+
+    def _take(self) -> None:
+        with self._slot_change:
             if self._waiting >= max(1, self.settings.max_queue):
                 raise Busy(f"The server is busy: {self._waiting} requests are already waiting for the model.",
                            "Try again in a minute.")
             self._waiting += 1
-        try:
-            acquired = self._slots.acquire(timeout=max(0.0, self.settings.max_wait_seconds))
-        finally:
-            with self._lock:
+            try:
+                acquired = self._slot_change.wait_for(lambda: self._free > 0,
+                                                      timeout=max(0.0, self.settings.max_wait_seconds))
+                if acquired:
+                    self._free -= 1
+            finally:
                 self._waiting -= 1
+                self._slot_change.notify_all()  # background work may go on once no request waits
         if not acquired:
             raise Busy(f"The server is busy: no model slot came free within {self.settings.max_wait_seconds:.0f} s.",
                        "Try again in a minute, or raise F5UI_CONCURRENCY on a larger GPU.")
-        try:
-            yield
-        finally:
-            self._slots.release()
+
+    def _take_in_background(self, stop: threading.Event) -> None:
+        with self._slot_change:
+            # Woken by every release and every request that stops waiting; the timeout only notices `stop`.
+            while not (self._free > 0 and self._waiting == 0):
+                if stop.is_set():
+                    raise Cancelled("background work stopped while waiting for the model")
+                self._slot_change.wait(timeout=0.25)
+            if stop.is_set():
+                raise Cancelled("background work stopped while waiting for the model")
+            self._free -= 1
 
     def wait(self, timeout: float | None = None) -> ServiceStatus:
         """Block until the current load finishes (no new load is started)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..audio import read_audio
-from ..errors import InputError
+from ..errors import InputError, UserFacingError
 from ..paths import VOICE_ID
 from ..schema import PreparedReference
 
@@ -74,6 +74,14 @@ class Voice:
         return PreparedReference(str(self.audio_path), self.ref_text, self.duration, [])
 
 
+class LibraryFull(UserFacingError):
+    """The library holds as many voices, or as many bytes, as its settings allow."""
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 2**20:.1f} MB"
+
+
 def now_stamp() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -94,9 +102,13 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 class VoiceLibrary:
-    def __init__(self, root: Path) -> None:
+    """`max_voices` and `max_bytes` bound the library (0: no bound); a save past either is refused."""
+
+    def __init__(self, root: Path, max_voices: int = 0, max_bytes: int = 0) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self.max_voices = max_voices
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
 
     # --- reading ---------------------------------------------------------------------------
@@ -138,13 +150,38 @@ class VoiceLibrary:
         if existing and not overwrite:
             raise InputError(f"A voice named {existing.name!r} is already saved.",
                              "Choose another name, or save with overwrite to replace it.")
+        if existing is None:
+            self._check_count()
         return name, existing
+
+    # --- the ceilings ----------------------------------------------------------------------
+    def _check_count(self) -> None:
+        count = len(self.list())
+        if self.max_voices and count >= self.max_voices:
+            raise LibraryFull(f"The voice library is full: it holds {count} voices, the most F5UI_MAX_VOICES "
+                              f"allows.", "Delete a voice you no longer need, or raise F5UI_MAX_VOICES.")
+
+    def size(self, leaving_out: str = "") -> int:
+        """Bytes the library takes on disk (without the voice `leaving_out`, which a save replaces)."""
+        return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file() and not p.is_symlink()
+                   and p.relative_to(self.root).parts[0] != leaving_out)
+
+    def _check_bytes(self, adding: int, replacing: str = "") -> None:
+        if not self.max_bytes:
+            return
+        after = self.size(leaving_out=replacing) + adding
+        if after > self.max_bytes:
+            raise LibraryFull(f"Saving this voice ({_megabytes(adding)}) would bring the voice library to "
+                              f"{_megabytes(after)}; the most F5UI_MAX_VOICES_MB allows is "
+                              f"{_megabytes(self.max_bytes)}.",
+                              "Delete voices you no longer need, or raise F5UI_MAX_VOICES_MB.")
 
     def save(self, name: str, prepared: PreparedReference, notes: str = "", overwrite: bool = False) -> Voice:
         """Keep a preprocessed reference under `name`. An existing name needs `overwrite`."""
         notes = (notes or "").strip()[:MAX_NOTES]
         with self._lock:
             name, existing = self.check_free(name, overwrite)
+            self._check_bytes(Path(prepared.audio_path).stat().st_size + 4096, existing.id if existing else "")
             voice_id = existing.id if existing else uuid.uuid4().hex[:16]
             folder = self.root / voice_id
             folder.mkdir(parents=True, exist_ok=True)
@@ -180,12 +217,20 @@ class VoiceLibrary:
 
     def adopt(self, voice_id: str, meta: Path, audio: Path, replace: bool = False) -> Voice | None:
         """Take in a voice from elsewhere (S3 sync): its files, under its id; None when its name is
-        taken here by another voice, or its files are not a voice. With `replace`, a newer copy of a
-        voice that is here already takes its place (the audio and the metadata swap together)."""
+        taken here by another voice, its files are not a voice, or the library is full. With `replace`,
+        a newer copy of a voice that is here already takes its place (the audio and the metadata swap
+        together)."""
         if not VOICE_ID.fullmatch(voice_id):
             return None
         folder = self.root / voice_id
         with self._lock:
+            try:  # a voice from the bucket counts against the ceilings like one saved here
+                if not folder.exists():
+                    self._check_count()
+                self._check_bytes(meta.stat().st_size + audio.stat().st_size, voice_id)
+            except LibraryFull as full:
+                log.warning("Voice %s not taken in: %s", voice_id, full)
+                return None
             staged = self.root / f".{voice_id}.partial"
             shutil.rmtree(staged, ignore_errors=True)
             staged.mkdir()

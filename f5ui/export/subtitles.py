@@ -1,5 +1,9 @@
 """Subtitle and data files from an AlignmentResult, composed with the real libraries:
-`srt` for SubRip, `webvtt-py` for WebVTT, `pysubs2` for ASS; plus JSON and CSV."""
+`srt` for SubRip, `webvtt-py` for WebVTT, `pysubs2` for ASS; plus JSON and CSV.
+
+With `speakers` (one name per word, for scripts with several voices) phrases never span two
+speakers, WebVTT cues carry `<v Name>` voice spans, ASS events one style per speaker, and SubRip
+phrases a "Name: " prefix when asked."""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ MIN_CLAUSE_CHARS = 16  # a comma ends a phrase only when the phrase is already t
 @dataclass
 class Phrase:
     words: list[WordTiming]
+    speaker: str = ""
 
     @property
     def start(self) -> float:
@@ -41,27 +46,44 @@ class Phrase:
         return " ".join(w.word for w in self.words)
 
 
-def phrases(words: Sequence[WordTiming]) -> list[Phrase]:
+def phrases(words: Sequence[WordTiming], speakers: Sequence[str] | None = None) -> list[Phrase]:
     """Group words into subtitle phrases: break at sentence ends, at commas once the
-    phrase is long enough, at pauses, and before a phrase gets too long."""
+    phrase is long enough, at pauses, where the speaker changes, and before a phrase gets too long."""
     groups: list[Phrase] = []
     current: list[WordTiming] = []
-    for _i, word in enumerate(words):
+    names = list(speakers) if speakers is not None else [""] * len(words)
+    speaker = ""
+    for i, word in enumerate(words):
         if current:
             text_len = len(" ".join(w.word for w in current + [word]))
             if text_len > MAX_PHRASE_CHARS or word.end - current[0].start > MAX_PHRASE_SECONDS \
-                    or word.start - current[-1].end >= PAUSE_BREAK:
-                groups.append(Phrase(current))
+                    or word.start - current[-1].end >= PAUSE_BREAK or names[i] != speaker:
+                groups.append(Phrase(current, speaker))
                 current = []
         current.append(word)
+        speaker = names[i]
         stripped = word.word.rstrip("\"'”’)]")
         if stripped.endswith(SENTENCE_END) or (stripped.endswith(CLAUSE_END)
                                                and len(" ".join(w.word for w in current)) >= MIN_CLAUSE_CHARS):
-            groups.append(Phrase(current))
+            groups.append(Phrase(current, speaker))
             current = []
     if current:
-        groups.append(Phrase(current))
+        groups.append(Phrase(current, speaker))
     return groups
+
+
+# ASS colours (r, g, b) given to speakers in order of appearance: distinct on a dark video.
+SPEAKER_COLOURS = ((255, 255, 255), (255, 214, 102), (128, 222, 234), (239, 154, 154), (165, 214, 167),
+                   (206, 147, 216))
+
+
+def _ass_style(name: str) -> str:
+    return name.replace(",", " ")  # a comma would end the style's field in the file
+
+
+def _vtt_escape(text: str) -> str:
+    """For a voice span's annotation, which ends at the first '>'."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _td(seconds: float) -> timedelta:
@@ -85,36 +107,43 @@ def srt_words(result: AlignmentResult) -> str:
     return srt.compose(cues, reindex=False)
 
 
-def srt_phrases(result: AlignmentResult) -> str:
-    """One SubRip cue per phrase."""
+def srt_phrases(result: AlignmentResult, speakers: Sequence[str] | None = None, names: bool = False) -> str:
+    """One SubRip cue per phrase; with `names`, each starts with its speaker's name ("Alice: …")."""
     import srt
 
-    cues = [srt.Subtitle(index=i + 1, start=_td(p.start), end=_td(p.end), content=p.text)
-            for i, p in enumerate(phrases(result.words))]
+    cues = [srt.Subtitle(index=i + 1, start=_td(p.start), end=_td(p.end),
+                         content=f"{p.speaker}: {p.text}" if names and p.speaker else p.text)
+            for i, p in enumerate(phrases(result.words, speakers))]
     return srt.compose(cues, reindex=False)
 
 
-def write_vtt(result: AlignmentResult, path: Path) -> Path:
+def write_vtt(result: AlignmentResult, path: Path, speakers: Sequence[str] | None = None) -> Path:
     """WebVTT phrase cues with karaoke timestamps (`<00:00:01.200>word`) before every word
-    after the first, which browsers use for the ::cue(:past) / ::cue(:future) styling."""
+    after the first, which browsers use for the ::cue(:past) / ::cue(:future) styling; each cue of
+    a named speaker in a `<v Name>` voice span."""
     import webvtt
 
     vtt = webvtt.WebVTT()
-    for p in phrases(result.words):
+    for p in phrases(result.words, speakers):
         parts = [p.words[0].word] + [f"<{_vtt_time(w.start)}>{w.word}" for w in p.words[1:]]
-        vtt.captions.append(webvtt.Caption(_vtt_time(p.start), _vtt_time(p.end), " ".join(parts)))
+        voice = f"<v {_vtt_escape(p.speaker)}>" if p.speaker else ""
+        vtt.captions.append(webvtt.Caption(_vtt_time(p.start), _vtt_time(p.end), voice + " ".join(parts)))
     vtt.save(str(path))
     return path
 
 
-def write_ass(result: AlignmentResult, path: Path) -> Path:
-    """ASS phrase events with `{\\kNN}` karaoke tags (centiseconds per word)."""
+def write_ass(result: AlignmentResult, path: Path, speakers: Sequence[str] | None = None) -> Path:
+    """ASS phrase events with `{\\kNN}` karaoke tags (centiseconds per word); a style (colour) per speaker."""
     import pysubs2
 
     subs = pysubs2.SSAFile()
     subs.info["Title"] = "f5ui word timings"
     subs.styles["Default"].fontsize = 28
-    for p in phrases(result.words):
+    for i, name in enumerate(dict.fromkeys(n for n in (speakers or []) if n)):
+        style = subs.styles["Default"].copy()
+        style.primarycolor = pysubs2.Color(*SPEAKER_COLOURS[i % len(SPEAKER_COLOURS)])
+        subs.styles[_ass_style(name)] = style
+    for p in phrases(result.words, speakers):
         start_cs = round(p.start * 100)
         pieces, cursor = [], start_cs
         for w in p.words:
@@ -126,7 +155,8 @@ def write_ass(result: AlignmentResult, path: Path) -> Path:
             pieces.append(f"{{\\k{end_cs - cursor}}}{w.word.replace('{', '(').replace('}', ')')}")
             cursor = end_cs
         subs.append(pysubs2.SSAEvent(start=start_cs * 10, end=max(start_cs, round(p.end * 100)) * 10,
-                                     text=" ".join(pieces)))
+                                     text=" ".join(pieces), style=_ass_style(p.speaker) if p.speaker else "Default",
+                                     name=p.speaker))
     subs.save(str(path), format_="ass")
     return path
 
@@ -142,8 +172,10 @@ def write_csv(result: AlignmentResult, path: Path) -> Path:
     return path
 
 
-def write_all(result: AlignmentResult, out_dir: Path, stem: str) -> dict[str, Path]:
-    """Every format into out_dir; keys: srt_words, srt_phrases, vtt, json, csv, ass."""
+def write_all(result: AlignmentResult, out_dir: Path, stem: str, speakers: Sequence[str] | None = None,
+              srt_names: bool = False) -> dict[str, Path]:
+    """Every format into out_dir; keys: srt_words, srt_phrases, vtt, json, csv, ass. `speakers`: one
+    name per word (see the module's doc); `srt_names` prefixes SubRip phrases with them."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -155,10 +187,14 @@ def write_all(result: AlignmentResult, out_dir: Path, stem: str) -> dict[str, Pa
         "ass": out_dir / f"{stem}.ass",
     }
     paths["srt_words"].write_text(srt_words(result), encoding="utf-8")
-    paths["srt_phrases"].write_text(srt_phrases(result), encoding="utf-8")
-    write_vtt(result, paths["vtt"])
-    paths["json"].write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    paths["srt_phrases"].write_text(srt_phrases(result, speakers, srt_names), encoding="utf-8")
+    write_vtt(result, paths["vtt"], speakers)
+    data = result.to_dict()
+    if speakers is not None:
+        for word, name in zip(data["words"], speakers):
+            word["speaker"] = name
+    paths["json"].write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     write_csv(result, paths["csv"])
-    write_ass(result, paths["ass"])
+    write_ass(result, paths["ass"], speakers)
     log.info("wrote word timings for %d words to %s/%s.*", len(result.words), out_dir, stem)
     return paths

@@ -1,5 +1,6 @@
 """What every UI handler shares: one Studio call per action, its UserFacingError shown as a
-gr.Error titled for that action, and the aligner choice mapped to the service's argument."""
+gr.Error titled for that action, the caller of the request (for the Studio's permission check),
+and the aligner choice mapped to the service's argument."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from contextlib import contextmanager
 
 import gradio as gr
 
+from ..accounts import NOBODY, Caller, caller_in
 from ..errors import InputError, UserFacingError
 from ..timing.registry import BACKEND_NAMES
 
@@ -23,6 +25,16 @@ def shown_as(action: str) -> Iterator[None]:
     except UserFacingError as error:
         title = "Invalid input" if isinstance(error, InputError) else f"Cannot {action}"
         raise gr.Error(str(error), title=title, print_exception=False) from None
+
+
+def caller_of(request: gr.Request | None) -> Caller:
+    """Who sent the request: the caller the server's access gate put in its state (f5ui.access), which
+    gr.Request carries into queued events. Nobody (may do nothing) when it cannot be told."""
+    try:
+        state = getattr(request, "state", None)
+    except (AttributeError, KeyError):  # a gr.Request rebuilt without one
+        return NOBODY
+    return (caller_in(state) if state is not None else None) or NOBODY
 
 
 def aligner_choices() -> list[str]:

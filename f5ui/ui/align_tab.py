@@ -6,26 +6,27 @@ from __future__ import annotations
 import gradio as gr
 
 from ..service import Studio
-from .actions import AUTO, aligner_choice, aligner_choices, shown_as
+from .actions import AUTO, aligner_choice, aligner_choices, caller_of, shown_as
 from .export_view import build_export
 from .quality_view import build_quality_output
 from .timing_view import build_timing_outputs, render, subtitle_file_list
 
 
 def make_align_handler(studio: Studio):
-    def align(audio, transcript, language="", aligner=AUTO):
+    def align(audio, transcript, language="", aligner=AUTO, request: gr.Request = None):
         with shown_as("align"):
             timed = studio.align(audio, transcript or "", language=(language or "").strip() or None,
-                                 aligner=aligner_choice(aligner))
+                                 aligner=aligner_choice(aligner), caller=caller_of(request))
         return timed.alignment.to_dict(), subtitle_file_list(timed.files)
 
     return align
 
 
 def make_check_handler(studio: Studio):
-    def check(audio, text, reference=None, language=""):
+    def check(audio, text, reference=None, language="", request: gr.Request = None):
         with shown_as("check"):
-            report = studio.check(audio, text or "", reference, language=(language or "").strip() or None)
+            report = studio.check(audio, text or "", reference, language=(language or "").strip() or None,
+                                  caller=caller_of(request))
         return report.to_dict()
 
     return check

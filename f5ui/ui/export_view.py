@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from ..service import EXPORT_FORMATS, Studio
-from .actions import shown_as
+from .actions import caller_of, shown_as
 
 
 def links_markdown(result: dict[str, Any] | None) -> str:
@@ -26,9 +26,9 @@ def links_markdown(result: dict[str, Any] | None) -> str:
 
 
 def make_export_handler(studio: Studio):
-    def export(audio, timings=None, audio_format="mp3"):
+    def export(audio, timings=None, audio_format="mp3", request: gr.Request = None):
         with shown_as("export"):
-            result = studio.export(audio, timings, audio_format or "mp3")
+            result = studio.export(audio, timings, audio_format or "mp3", caller=caller_of(request))
         data = result.to_dict()
         downloads = [f.local_path for f in result.files] if result.kind == "local" else None
         return data, downloads

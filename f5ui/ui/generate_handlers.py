@@ -18,19 +18,20 @@ from ..codecs import int16
 from ..schema import GenerationParams, SynthesisResult
 from ..service import Studio
 from ..streaming import Piece
-from .actions import AUTO, aligner_choice, shown_as
+from .actions import AUTO, aligner_choice, caller_of, shown_as
 from .timing_view import subtitle_file_list
 from .voices import NONE
 
 
 def _request(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,  # noqa: ANN001, ANN202
              remove_silence, word_timings=True, aligner=AUTO, voice=NONE, max_takes=0, normalize_loudness=False,
-             progress=None):
+             progress=None, request=None):
     random_seed = bool(randomize_seed) or seed is None or seed < 0
     params = GenerationParams(speed=speed, nfe_step=int(nfe_step), cfg_strength=cfg_strength, cross_fade=cross_fade,
                               seed=None if random_seed else int(seed), remove_silence=bool(remove_silence),
                               max_takes=int(max_takes or 0), normalize_loudness=bool(normalize_loudness))
-    options = {"word_timings": bool(word_timings), "aligner": aligner_choice(aligner), "voice": voice or None}
+    options = {"word_timings": bool(word_timings), "aligner": aligner_choice(aligner), "voice": voice or None,
+               "caller": caller_of(request)}
     if progress is not None:
         options["progress"] = lambda fraction, desc: progress(fraction, desc=desc)
     return (ref_audio, ref_text or "", gen_text or "", params), options
@@ -49,10 +50,10 @@ def final_outputs(result: SynthesisResult) -> tuple:
 def make_generate_handler(studio: Studio):
     def generate(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,
                  remove_silence, word_timings=True, aligner=AUTO, voice=NONE, max_takes=0, normalize_loudness=False,
-                 progress=gr.Progress()):
+                 progress=gr.Progress(), request: gr.Request = None):
         args, options = _request(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed,
                                  randomize_seed, remove_silence, word_timings, aligner, voice, max_takes,
-                                 normalize_loudness, progress=progress)
+                                 normalize_loudness, progress=progress, request=request)
         with shown_as("generate"):
             result = studio.generate(*args, **options)
         return final_outputs(result)
@@ -65,10 +66,11 @@ def make_live_handler(studio: Studio):
 
     def generate_live(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,
                       remove_silence, word_timings=True, aligner=AUTO, voice=NONE, max_takes=0,
-                      normalize_loudness=False, progress=gr.Progress()) -> Iterator[tuple]:
+                      normalize_loudness=False, progress=gr.Progress(),
+                      request: gr.Request = None) -> Iterator[tuple]:
         args, options = _request(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed,
                                  randomize_seed, remove_silence, word_timings, aligner, voice, max_takes,
-                                 normalize_loudness, progress=progress)
+                                 normalize_loudness, progress=progress, request=request)
         skip = tuple(gr.skip() for _ in range(7))
         # Clear the player first: otherwise a stream still playing from the last take keeps it, and the
         # new take's pieces are never heard (measured in Chromium with Gradio 6.17).
@@ -89,10 +91,10 @@ def make_stream_handler(studio: Studio):
 
     def generate_stream(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed,
                         randomize_seed, remove_silence, word_timings=True, aligner=AUTO, voice=NONE, max_takes=0,
-                        normalize_loudness=False) -> Iterator[tuple[str, dict]]:
+                        normalize_loudness=False, request: gr.Request = None) -> Iterator[tuple[str, dict]]:
         args, options = _request(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed,
                                  randomize_seed, remove_silence, word_timings, aligner, voice, max_takes,
-                                 normalize_loudness)
+                                 normalize_loudness, request=request)
         stream_id = uuid.uuid4().hex[:12]
         with shown_as("generate"):
             for item in studio.generate_stream(*args, **options):

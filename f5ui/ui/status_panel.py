@@ -12,9 +12,11 @@ from typing import Any
 
 import gradio as gr
 
+from ..accounts import DIAGNOSTICS, access_enabled, permit
 from ..diagnostics import Diagnostics
 from ..engine.model_service import ModelService
 from ..schema import FAILED, LOADING
+from .actions import caller_of, shown_as
 
 STATUS_STYLE = {  # inline: the panel must read the same with any theme
     "ok": ("OK", "#16a34a"),
@@ -77,9 +79,12 @@ def build_status_panel(diagnostics: Diagnostics) -> None:
     model = diagnostics.context.model
     report_dir = Path(diagnostics.context.output_dir) / "diagnostics"
     first = diagnostics.report()
+    # The summary is what /health tells anyone; the checks (paths, versions) are for callers who may read
+    # the diagnostics. With access control on, the page load fills them in for those (never the page config).
+    private = access_enabled(diagnostics.context.settings)
     summary = gr.Markdown(summary_markdown(model, first), elem_id="model-status")
     with gr.Accordion("System status: checks and fixes", open=False, elem_id="status-details"):
-        table = gr.HTML(checks_table_html(first), elem_id="status-table")
+        table = gr.HTML("" if private else checks_table_html(first), elem_id="status-table")
         with gr.Row():
             refresh_btn = gr.Button("Refresh checks", size="sm", elem_id="status-refresh")
             retry_btn = gr.Button("Retry model load", size="sm", variant="primary", elem_id="retry-model",
@@ -88,21 +93,24 @@ def build_status_panel(diagnostics: Diagnostics) -> None:
                                          elem_id="status-download")
     poll = gr.Timer(1.0, active=True)
 
-    def panel() -> tuple:
+    def panel(request: gr.Request = None) -> tuple:
         report = diagnostics.report()
         # Poll only while something is still changing by itself.
         busy = model.state == LOADING or bool(report["pending"])
-        return (summary_markdown(model, report), checks_table_html(report),
-                gr.Button(visible=model.state == FAILED), str(write_report_file(report, report_dir)),
-                gr.Timer(active=busy))
+        readable = caller_of(request).may(DIAGNOSTICS)
+        return (summary_markdown(model, report),
+                checks_table_html(report) if readable else "<p>Sign in to see the checks.</p>",
+                gr.Button(visible=model.state == FAILED),
+                str(write_report_file(report, report_dir)) if readable else None, gr.Timer(active=busy))
 
-    def refresh() -> tuple:
-        diagnostics.refresh()
-        return panel()
+    def refresh(request: gr.Request = None) -> tuple:
+        if caller_of(request).may(DIAGNOSTICS):  # seconds of probes: not for anyone who happens by
+            diagnostics.refresh()
+        return panel(request)
 
-    def retry() -> tuple:
+    def retry(request: gr.Request = None) -> tuple:
         model.ensure_loading()  # a no-op unless the model failed (or never started)
-        return panel()
+        return panel(request)
 
     outputs = [summary, table, retry_btn, download, poll]
     quiet = dict(api_visibility="private", queue=False, show_progress="hidden")  # polling must not flicker
@@ -111,8 +119,10 @@ def build_status_panel(diagnostics: Diagnostics) -> None:
     retry_btn.click(retry, outputs=outputs, **quiet)
     gr.on(None, panel, outputs=outputs, **quiet)  # on page load
 
-    def report() -> dict:
+    def report(request: gr.Request) -> dict:
         """The diagnostics report: every check with status, detail and fix."""
+        with shown_as("read the diagnostics"):
+            permit(caller_of(request), DIAGNOSTICS)
         return diagnostics.report()
 
     # The one public endpoint of the panel, for programs (gradio_client); runs only when called.

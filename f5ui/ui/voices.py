@@ -10,7 +10,7 @@ import gradio as gr
 
 from ..engine.voices import Voice
 from ..service import Studio
-from .actions import shown_as
+from .actions import caller_of, shown_as
 from .inputs import checkbox
 
 NONE = ""  # the picker's "no saved voice": use the uploaded reference
@@ -49,15 +49,16 @@ def build_save_voice(studio: Studio, ref_audio: gr.Audio, ref_text: gr.Textbox, 
         save_btn = gr.Button("Save voice", elem_id="save-voice-btn")
         saved = gr.JSON(label="Saved voice", visible=False)
 
-    def save_voice(audio, ref_text="", name="", overwrite=False, notes=""):
+    def save_voice(audio, ref_text="", name="", overwrite=False, notes="", request: gr.Request = None):
         with shown_as("save the voice"):
-            voice = studio.save_voice(audio, ref_text or "", name, notes or "", overwrite)
+            voice = studio.save_voice(audio, ref_text or "", name, notes or "", overwrite, caller=caller_of(request))
         gr.Info(f"Saved the voice {voice.name!r} ({voice.duration:.1f} s).")
         return voice.public()
 
     save_btn.click(save_voice, inputs=[ref_audio, ref_text, name, overwrite, notes], outputs=[saved],
                    api_name="save_voice", concurrency_id="model").then(
-        lambda: refreshed(studio, refresh), outputs=refresh, api_visibility="private", queue=False)
+        lambda: refreshed(studio, refresh), outputs=refresh, api_visibility="private", queue=False,
+        show_progress="hidden")  # no tracker left spinning on a hidden tab (see ui/app.py)
 
 
 def refreshed(studio: Studio, components: list) -> list:
@@ -89,29 +90,30 @@ def build_voices_tab(studio: Studio, refresh: list) -> list:
                          "Sync is off: no S3 bucket is configured (F5UI_S3_BUCKET).", elem_id="voices-status")
     mine = [table, chosen]
 
-    def rename(old, new):
+    def rename(old, new, request: gr.Request = None):
         with shown_as("rename the voice"):
-            voice = studio.rename_voice(old or "", new or "")
+            voice = studio.rename_voice(old or "", new or "", caller=caller_of(request))
         return f"Renamed to {voice.name!r}."
 
-    def delete(name):
+    def delete(name, request: gr.Request = None):
         with shown_as("delete the voice"):
-            studio.delete_voice(name or "")
+            studio.delete_voice(name or "", caller=caller_of(request))
         return f"Deleted {name!r}."
 
-    def sync():
+    def sync(request: gr.Request = None):
         with shown_as("sync the voices"):
-            report = studio.sync_voices()
+            report = studio.sync_voices(caller=caller_of(request))
         return ("Pushed: " + (", ".join(report["pushed"]) or "none") + " · imported: "
                 + (", ".join(report["imported"]) or "none")
                 + (" · updated from the bucket: " + ", ".join(report["updated"]) if report["updated"] else "")
-                + (" · skipped (name taken here): " + ", ".join(report["skipped"]) if report["skipped"] else ""))
+                + (" · skipped (name taken here, or the library is full): " + ", ".join(report["skipped"])
+                   if report["skipped"] else ""))
 
     private = {"api_visibility": "private"}
     for button, fn, inputs in ((rename_btn, rename, [chosen, new_name]), (delete_btn, delete, [chosen]),
                                (sync_btn, sync, [])):
         button.click(fn, inputs=inputs, outputs=[status], **private).then(
-            lambda: refreshed(studio, refresh), outputs=refresh, queue=False, **private)
+            lambda: refreshed(studio, refresh), outputs=refresh, queue=False, show_progress="hidden", **private)
     return mine
 
 
@@ -122,21 +124,21 @@ def register_voice_api(studio: Studio) -> None:
         """Every saved voice: name, reference text, duration (s), notes, when it was saved."""
         return [v.public() for v in studio.voice_list()]
 
-    def delete_voice(name: str) -> list[dict]:
+    def delete_voice(name: str, request: gr.Request) -> list[dict]:
         """Delete a saved voice; the voices that remain."""
         with shown_as("delete the voice"):
-            studio.delete_voice(name)
+            studio.delete_voice(name, caller=caller_of(request))
         return voices()
 
-    def rename_voice(name: str, new_name: str) -> dict:
+    def rename_voice(name: str, new_name: str, request: gr.Request) -> dict:
         """Give a saved voice another name."""
         with shown_as("rename the voice"):
-            return studio.rename_voice(name, new_name).public()
+            return studio.rename_voice(name, new_name, caller=caller_of(request)).public()
 
-    def sync_voices() -> dict:
+    def sync_voices(request: gr.Request) -> dict:
         """Push saved voices to the S3 bucket's voices/ prefix and take in the ones found there."""
         with shown_as("sync the voices"):
-            return studio.sync_voices()
+            return studio.sync_voices(caller=caller_of(request))
 
     for fn in (voices, delete_voice, rename_voice, sync_voices):
         gr.api(fn, api_name=fn.__name__)
