@@ -4,8 +4,22 @@
 # pip packages): the host needs only the NVIDIA driver (`docker run --gpus all`).
 # Build steps only install. The volume, the caches on it, the model download and nltk data are the
 # start script's job at container start (scripts/start.sh), when the volume exists.
-FROM python:3.11-slim-bookworm AS app
+#   docker build -t f5ui .                          the web app (the last stage is the default target)
+#   docker build --target worker -t f5ui-worker .   the RunPod serverless worker
 
+# The pinned packages published only as source, built into wheels here: webrtcvad is C code and needs a
+# compiler, which stays in this stage; the others are pure Python. The image itself installs wheels
+# only (--only-binary below), so a new source-only dependency fails the build instead of compiling.
+FROM python:3.11-slim-bookworm AS wheels
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
+COPY requirements.txt /tmp/requirements.txt
+RUN --mount=type=cache,target=/root/.cache/pip pip wheel --no-deps --wheel-dir /wheels -c /tmp/requirements.txt \
+    antlr4-python3-runtime encodec srt transformers-stream-generator typing webrtcvad
+
+# What the app and the worker share: ffmpeg, the pinned packages, the code, a non-root user.
+FROM python:3.11-slim-bookworm AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg curl \
  && rm -rf /var/lib/apt/lists/* \
@@ -14,8 +28,9 @@ RUN apt-get update \
  && chown f5ui:f5ui /data /app/f5ui_data
 
 WORKDIR /app
-COPY requirements.txt constraints.txt ./
-RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+COPY requirements.txt ./
+RUN --mount=type=cache,target=/root/.cache/pip --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
+    pip install --only-binary :all: --find-links /wheels -r requirements.txt
 
 COPY app.py ./
 COPY f5ui ./f5ui
@@ -26,14 +41,16 @@ ENV GRADIO_ANALYTICS_ENABLED=False \
     PYTHONUNBUFFERED=1 \
     PORT=7860
 USER f5ui
-EXPOSE 7860
-# /health answers 200 as soon as the server is up (the model loads in the background; `ready` says when).
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD curl -fsS "http://127.0.0.1:${PORT}/health" || exit 1
 ENTRYPOINT ["/app/scripts/start.sh"]
-CMD ["app"]
 
-# The RunPod serverless worker: the same image started as the worker (docker build --target worker).
-FROM app AS worker
-HEALTHCHECK NONE
+# The RunPod serverless worker: `docker build --target worker`. RunPod checks it by its fitness check.
+FROM runtime AS worker
 CMD ["worker"]
+
+# The web app, the default target. /health answers 200 as soon as the server is up (the model loads,
+# and with F5UI_PREDOWNLOAD=1 downloads, in the background; `ready` says when).
+FROM runtime AS app
+EXPOSE 7860
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD curl -fsS "http://127.0.0.1:${F5UI_PORT:-${GRADIO_SERVER_PORT:-${PORT:-7860}}}/health" || exit 1
+CMD ["app"]

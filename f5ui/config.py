@@ -166,10 +166,11 @@ class Settings:
                                      "parts (boto3's transfer manager).")
     s3_timeout: float = setting("F5UI_S3_TIMEOUT", 10.0, "Seconds to wait for the S3 endpoint to connect or answer; "
                                 "a request gives up after 2 tries.")
-    predownload: bool = setting("F5UI_PREDOWNLOAD", False, "Container start (scripts/start.sh): fetch the model "
-                                "into the HF cache before launching, with progress in the log.")
-    download_timeout: float = setting("F5UI_DOWNLOAD_TIMEOUT", 1800.0, "Container start: seconds the model fetch "
-                                      "may take before the app starts without it.")
+    predownload: bool = setting("F5UI_PREDOWNLOAD", False, "Fetch the model into the HF cache at start, with "
+                                "progress in the log: the app does it beside its server (/health answers "
+                                "meanwhile), the worker's start script before the worker.")
+    download_timeout: float = setting("F5UI_DOWNLOAD_TIMEOUT", 1800.0, "Seconds the F5UI_PREDOWNLOAD fetch may "
+                                      "take before it is stopped (the app serves regardless).")
     worker_stream: bool = setting("F5UI_WORKER_STREAM", False, "Serverless worker: stream each job's audio in "
                                   "pieces as it is generated (a generator handler), then the result.")
     fetch_timeout: float = setting("F5UI_FETCH_TIMEOUT", 30.0, "Serverless worker: seconds to download a job's "

@@ -10,6 +10,7 @@ per volume, unless the operator set them."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import sys
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Settings, write_problem
+
+log = logging.getLogger(__name__)
 
 VOLUME_NAMES = {"/runpod-volume": "RunPod network volume (serverless)", "/workspace": "RunPod pod volume",
                 "/data": "Hugging Face persistent storage / container volume"}
@@ -75,9 +78,22 @@ def environment(settings: Settings) -> dict[str, str]:
     defaults = {"HF_HOME": where.writable_dir("hf"), "TORCH_HOME": where.writable_dir("torch"),
                 "NLTK_DATA": where.writable_dir("nltk_data"), "GRADIO_TEMP_DIR": where.writable_dir("uploads")}
     env.update({k: str(v) for k, v in defaults.items() if not os.environ.get(k)})
-    if os.environ.get("SPACE_ID") and not os.environ.get("F5UI_HOST"):
-        env["F5UI_HOST"] = "0.0.0.0"  # a Space reaches the app from outside the container
+    env.update(listening_address())
     return env
+
+
+def listening_address() -> dict[str, str]:
+    """F5UI_HOST / F5UI_PORT from Gradio's own variables where ours are not set: Spaces and other
+    Gradio hosts say where to listen with GRADIO_SERVER_NAME / GRADIO_SERVER_PORT."""
+    found = {}
+    if not os.environ.get("F5UI_HOST"):
+        if os.environ.get("GRADIO_SERVER_NAME"):
+            found["F5UI_HOST"] = os.environ["GRADIO_SERVER_NAME"]
+        elif os.environ.get("SPACE_ID"):
+            found["F5UI_HOST"] = "0.0.0.0"  # a Space reaches the app from outside the container
+    if not os.environ.get("F5UI_PORT") and os.environ.get("GRADIO_SERVER_PORT"):
+        found["F5UI_PORT"] = os.environ["GRADIO_SERVER_PORT"]
+    return found
 
 
 def apply(settings: Settings) -> Settings:
@@ -87,8 +103,14 @@ def apply(settings: Settings) -> Settings:
     settings.data_dir = os.environ["F5UI_DATA_DIR"]
     settings.storage = os.environ.get("F5UI_STORAGE", "")
     settings.storage_note = os.environ.get("F5UI_STORAGE_NOTE", "")
+    # Only where the command line left the defaults (a --host/--port flag wins).
     if os.environ.get("F5UI_HOST") and settings.host == Settings().host:
         settings.host = os.environ["F5UI_HOST"]
+    if os.environ.get("F5UI_PORT") and settings.port == Settings().port:
+        try:
+            settings.port = int(os.environ["F5UI_PORT"])
+        except ValueError:
+            log.warning("Ignoring the port %r (not a number); listening on %d", os.environ["F5UI_PORT"], settings.port)
     return settings
 
 

@@ -16,6 +16,7 @@ from .access import AccessGate, create_access_router
 from .accounts import DIAGNOSTICS, NOBODY, Accounts, Forbidden, caller_in, permit
 from .config import Settings
 from .diagnostics import Diagnostics, diagnostics_for
+from .download import fetch_beside
 from .logs import configure_logging
 from .openai_api import create_openai_router
 from .paths import FileGate
@@ -109,6 +110,8 @@ def serve(settings: Settings) -> None:
     diagnostics.run_fast()  # milliseconds; one log line per check before anything serves
     retention = Retention([studio.output_dir, settings.upload_dir], settings.retention_hours)
     retention.start()  # deletes what earlier runs left past the retention, then sweeps periodically
+    if settings.predownload:  # beside the server: /health answers during a long first download
+        fetch_beside(settings.download_timeout)
     app = create_app(studio, diagnostics, retention)
     studio.start()  # the model loads in the background; the UI answers meanwhile
     projects_for(studio).start()  # runs the server stopped during go on (each waits for the model)

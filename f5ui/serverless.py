@@ -8,11 +8,14 @@ Job input (every field but `text` optional):
      "remove_silence": false, "word_timings": true, "aligner": "auto", "export": false, "audio_format": "mp3"}
 
 Output: {"audio_base64" (WAV) | "links" (when exporting), "seed", "chunk_seeds", "duration", "timings",
-"notices"}; a bad input gives {"error": '{"error_type", "error_message", "fix", "field"}'} (RunPod takes
-the error as a string: this one is JSON), never a traceback. With
-F5UI_WORKER_STREAM=1 the handler is a generator: one {"chunk", "audio_base64"} per piece of audio as
-it is generated, then the result. The start-up diagnostics and the model load are the worker's
-fitness check: a worker that cannot serve exits at start, with the reason in its log."""
+"notices"}; a failed job gives {"error": '{"error_type", "error_message", "fix", "field"}'} (RunPod takes
+the error as a string: this one is JSON), never a traceback: `error_type` "InvalidInput" with `field`
+naming the input at fault, else what failed ("ModelUnavailable", "Busy", "JobFailed"). `"export": true`
+needs F5UI_S3_BUCKET on the endpoint: without one the job is refused before anything is generated (a
+folder on the worker's disk is no use to the caller). With F5UI_WORKER_STREAM=1 the handler is a
+generator: one {"chunk", "audio_base64"} per piece of audio as it is generated, then the result. The
+start-up diagnostics and the model load are the worker's fitness check: a worker that cannot serve
+exits at start, with the reason in its log. `--help` lists the SDK's options before anything loads."""
 
 from __future__ import annotations
 
@@ -23,7 +26,6 @@ import logging
 import os
 import re
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,8 +34,9 @@ from typing import Any
 from . import hosting
 from .codecs import encode
 from .config import Settings, from_env
-from .engine.synthesis import validate_request
-from .errors import UserFacingError
+from .engine.synthesis import MAX_SEED, RANGES, validate_request
+from .errors import InputError, UserFacingError
+from .fetch import FetchFailed, download
 from .logs import configure_logging
 from .retention import Retention
 from .schema import ERROR, READY, GenerationParams
@@ -56,15 +59,16 @@ _SUFFIX = {"audio/wav": ".wav", "audio/x-wav": ".wav", "audio/mpeg": ".mp3", "au
 
 
 class JobError(Exception):
-    def __init__(self, message: str, fix: str = "", field: str | None = None) -> None:
+    def __init__(self, message: str, fix: str = "", field: str | None = None, error_type: str = "") -> None:
         super().__init__(message)
         self.message, self.fix, self.field = message, fix, field
+        self.error_type = error_type or ("InvalidInput" if field else "JobFailed")
 
     def output(self) -> dict[str, Any]:
         """RunPod takes a job's error as a string: a JSON object, in the keys RunPod's own errors use
         (error_type, error_message), plus what to do and which field; never a traceback."""
-        return {"error": json.dumps({"error_type": "InvalidInput" if self.field else "JobFailed",
-                                     "error_message": self.message, "fix": self.fix, "field": self.field})}
+        return {"error": json.dumps({"error_type": self.error_type, "error_message": self.message,
+                                     "fix": self.fix, "field": self.field})}
 
 
 def parse_input(job: Any) -> dict[str, Any]:
@@ -76,6 +80,7 @@ def parse_input(job: Any) -> dict[str, Any]:
     if unknown:
         raise JobError(f"Unknown input field(s): {', '.join(unknown)}.", f"Known fields: {', '.join(FIELDS)}.",
                        unknown[0])
+    data = {name: value for name, value in data.items() if value is not None}  # null: the field's default
     for name, value in data.items():
         kinds = FIELDS[name]
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
@@ -86,7 +91,25 @@ def parse_input(job: Any) -> dict[str, Any]:
     if not data.get("voice") and not data.get("ref_audio"):
         raise JobError("Neither 'voice' nor 'ref_audio' was given.",
                        "Name a saved voice, or send ref_audio (an https URL or a data: URI) with ref_text.", "voice")
+    for name, (low, high, hint) in RANGES.items():
+        value = data.get(name)
+        # NaN and infinity fail the comparison too; a 400-digit integer is compared, never converted.
+        if value is not None and not low <= value <= high:
+            raise JobError(f"'{name}' = {_shown(value)} is out of range.",
+                           f"Use a value from {low} to {high} ({hint}).", name)
+    seed = data.get("seed")
+    if seed is not None and not -1 <= seed <= MAX_SEED:
+        raise JobError(f"'seed' = {_shown(seed)} is out of range.", f"Use 0 to {MAX_SEED}, or -1 for a random seed.",
+                       "seed")
     return data
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+FETCH_FAILED = "'ref_audio' could not be downloaded."
 
 
 def fetch_reference(source: str, folder: Path, max_bytes: int, timeout: float) -> Path:
@@ -104,7 +127,7 @@ def fetch_reference(source: str, folder: Path, max_bytes: int, timeout: float) -
                            "ref_audio") from exc
         suffix = _SUFFIX.get((match.group(1) or "").lower(), ".wav")
     elif source.lower().startswith("https://"):
-        raw, suffix = _download(source, max_bytes, timeout)
+        raw, suffix = _fetch(source, max_bytes, timeout)
     else:
         raise JobError("'ref_audio' must be an https:// URL or a data: URI.",
                        "Upload the file somewhere reachable over https, or inline it as base64.", "ref_audio")
@@ -115,36 +138,18 @@ def fetch_reference(source: str, folder: Path, max_bytes: int, timeout: float) -
     return path
 
 
-def _download(url: str, max_bytes: int, timeout: float) -> tuple[bytes, str]:
-    """At most `max_bytes` within `timeout` seconds in all (requests' own timeout is per read). No
-    redirects: a redirect could lead anywhere, plain http and the worker's own network included."""
-    import requests
-
-    too_large = JobError(f"'ref_audio' is larger than {max_bytes / 2**20:.0f} MB.", "Send a shorter clip.", "ref_audio")
-    deadline = time.monotonic() + timeout
+def _fetch(url: str, max_bytes: int, timeout: float) -> tuple[bytes, str]:
+    """The URL's body and file suffix (f5ui.fetch: public addresses only, one deadline, no redirects).
+    Every failure gets the same answer, so none tells which internal hosts or ports exist."""
     try:
-        with requests.get(url, stream=True, timeout=timeout, allow_redirects=False) as answer:
-            if answer.is_redirect:
-                raise JobError("'ref_audio' answered with a redirect, which the worker does not follow.",
-                               "Send the final https URL (a presigned URL works).", "ref_audio")
-            if answer.status_code != 200:
-                raise JobError(f"'ref_audio' could not be downloaded (HTTP {answer.status_code}).",
-                               "Check that the URL is public or presigned and not expired.", "ref_audio")
-            body = bytearray()
-            # read1: whatever has arrived (iter_content waits for whole blocks, past any deadline)
-            while block := answer.raw.read1(1 << 16, decode_content=True):
-                body += block
-                if len(body) > max_bytes:
-                    raise too_large
-                if time.monotonic() > deadline:
-                    raise JobError(f"'ref_audio' took longer than {timeout:.0f} s to download.",
-                                   "Host the clip somewhere faster, or inline it as a data: URI.", "ref_audio")
-            kind = answer.headers.get("content-type", "").split(";")[0].strip().lower()
-    except requests.RequestException as exc:
-        raise JobError(f"'ref_audio' could not be downloaded ({type(exc).__name__}).", "Check the URL.",
-                       "ref_audio") from exc
+        raw, kind = download(url, max_bytes, timeout)
+    except FetchFailed as exc:
+        log.info("ref_audio not downloaded: %s", exc.reason)
+        raise JobError(FETCH_FAILED, f"Use a public https URL that answers 200 with at most "
+                       f"{max_bytes / 2**20:.0f} MB within {timeout:g} s, without redirects or user:pass@ (a "
+                       "presigned URL works), or inline the audio as a data: URI.", "ref_audio") from None
     suffix = _SUFFIX.get(kind) or (Path(url.split("?", 1)[0]).suffix.lower()[:6] or ".wav")
-    return bytes(body), suffix
+    return raw, suffix
 
 
 class Worker:
@@ -179,11 +184,23 @@ class Worker:
                                   cross_fade=float(data.get("cross_fade", 0.15)),
                                   seed=None if seed is None or seed < 0 else seed,
                                   remove_silence=bool(data.get("remove_silence", False)))
-        validate_request(data["text"], params, self.settings.max_chars, data.get("ref_text") or "")
-        # Without a bucket an export goes to the volume's exports/ folder (its location is in the answer).
-        if data.get("export") and data.get("audio_format", "mp3") not in EXPORT_FORMATS:
-            raise JobError(f"Unknown audio_format {data['audio_format']!r}.",
-                           f"Use one of: {', '.join(EXPORT_FORMATS)}.", "audio_format")
+        try:
+            validate_request(data["text"], params, self.settings.max_chars, data.get("ref_text") or "")
+        except InputError as exc:  # the ranges were checked above: what is left is about the texts
+            raise JobError(exc.problem, exc.fix, "ref_text" if "reference text" in exc.problem else "text") from None
+        if data.get("export"):
+            if self.studio.exports.kind != "s3":  # a folder on the worker's disk would be no use to the caller
+                raise JobError("'export' needs an S3 bucket, and this endpoint has none (F5UI_S3_BUCKET).",
+                               "Leave export off to get the audio in the answer (audio_base64), or set "
+                               "F5UI_S3_BUCKET and the AWS credentials on the endpoint.", "export")
+            if data.get("audio_format", "mp3") not in EXPORT_FORMATS:
+                raise JobError(f"Unknown audio_format {data['audio_format']!r}.",
+                               f"Use one of: {', '.join(EXPORT_FORMATS)}.", "audio_format")
+        if data.get("voice"):
+            try:
+                self.studio.voices.get(data["voice"])
+            except InputError as exc:
+                raise JobError(exc.problem, exc.fix, "voice") from None
         ref = None
         if data.get("ref_audio") and not data.get("voice"):
             ref = fetch_reference(data["ref_audio"], self.jobs_dir, int(self.settings.max_upload_mb * 2**20),
@@ -216,7 +233,7 @@ class Worker:
             args, options = self._arguments(data, ref, params)
             return self._output(data, self.studio.generate(*args, **options))
         except Exception as exc:
-            return _error_output(exc)
+            return _error_output(exc, ref)
         finally:
             if ref is not None:
                 ref.unlink(missing_ok=True)
@@ -235,26 +252,41 @@ class Worker:
                 else:
                     yield {"done": True, **self._output(data, item.result)}
         except Exception as exc:
-            yield _error_output(exc)
+            yield _error_output(exc, ref)
         finally:
             if ref is not None:
                 ref.unlink(missing_ok=True)
 
 
-def _error_output(exc: Exception) -> dict[str, Any]:
-    """Any failure of a job as its error object: what to fix for the caller's mistakes, never a traceback."""
+def _error_output(exc: Exception, ref: Path | None = None) -> dict[str, Any]:
+    """Any failure of a job as its error object: what to fix for the caller's mistakes, never a traceback.
+    The reference the worker fetched is the caller's `ref_audio`: an error about that file says so, and
+    never shows the worker's own name for it."""
     if isinstance(exc, JobError):
         return exc.output()
     if isinstance(exc, UserFacingError):
-        return JobError(exc.problem, exc.fix).output()
+        problem, fix, field = exc.problem, exc.fix, None
+        if ref is not None and ref.name in f"{problem} {fix}":
+            problem, fix, field = (s.replace(f"'{ref.name}'", "'ref_audio'").replace(ref.name, "ref_audio")
+                                   for s in (problem, fix, "ref_audio"))
+        if isinstance(exc, InputError):
+            return JobError(problem, fix, field, "InvalidInput").output()
+        kind = type(exc).__name__
+        return JobError(problem, fix, field, "JobFailed" if kind == "UserFacingError" else kind).output()
     log.error("Job failed", exc_info=exc)
     return JobError(f"The job failed: {type(exc).__name__}.", "See the worker's log.").output()
 
 
 def main() -> None:
+    # Read by the SDK when it is imported: at DEBUG it would log every job's audio.
+    os.environ.setdefault("RUNPOD_DEBUG_LEVEL", "INFO")
     import runpod
 
-    os.environ.setdefault("RUNPOD_DEBUG_LEVEL", "INFO")  # DEBUG would print every job's audio into the log
+    # The SDK parses its options only when it starts serving: ask it now, so --help (and a bad option)
+    # answers at once instead of after the model load.
+    runpod.serverless.parser.description = ("f5ui's RunPod serverless worker (python -m f5ui.serverless): one job "
+                                            "in, cloned speech out. Settings are F5UI_* variables (README).")
+    runpod.serverless.parser.parse_known_args()
     settings = hosting.apply(from_env())  # the network volume and the caches on it
     configure_logging(settings.writable_dir("logs"))
     worker = Worker(settings)

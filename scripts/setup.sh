@@ -34,11 +34,29 @@ fi
 
 req=requirements.txt; [ "$mode" = test ] && req=requirements-test.txt
 stamp=".venv/.installed-$mode"
-digest=$(cat requirements.txt requirements-test.txt constraints.txt | sha256sum | cut -d' ' -f1)
+# Every pin lives in these two files (requirements.txt stands alone: the Spaces builder installs only it).
+digest=$(cat requirements.txt requirements-test.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
   echo "setup: installing Python packages from $req (first run takes a few minutes; pip caches downloads)"
   .venv/bin/python -m pip install -q -r "$req"
   echo "$digest" > "$stamp"
+fi
+
+# The README's JavaScript client example runs in the tests with Node's @gradio/client (tests/js).
+if [ "$mode" = test ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: installing Node.js (nodejs, npm) for the JavaScript client test"
+    sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  js_stamp=tests/js/node_modules/.installed
+  js_digest=$(sha256sum tests/js/package-lock.json | cut -d' ' -f1)
+  if [ "$(cat "$js_stamp" 2>/dev/null)" != "$js_digest" ]; then
+    echo "setup: installing @gradio/client (npm ci in tests/js)"
+    npm ci --prefix tests/js --no-audit --no-fund --silent
+    echo "$js_digest" > "$js_stamp"
+  fi
 fi
 
 # WhisperX splits sentences with nltk's punkt_tab, which no package ships; fetch it once for the app

@@ -2,10 +2,12 @@
 # Container entrypoint: find the persistent volume, lay out the data dir on it, point the caches
 # there, optionally fetch the model, then launch. Everything here needs the running environment
 # (the volume exists only now), so none of it happens at build time.
-#   start.sh app      the web app on 0.0.0.0:${PORT:-7860} (default)
+#   start.sh app      the web app on 0.0.0.0:${PORT:-7860} (the image's default CMD)
 #   start.sh worker   the RunPod serverless worker
 # Reads: F5UI_DATA_DIR (else the first writable of F5UI_VOLUMES: /runpod-volume, /workspace, /data),
 # PORT, F5UI_PREDOWNLOAD=1 and F5UI_DOWNLOAD_TIMEOUT (seconds, default 1800), HF_HUB_OFFLINE, PYTHON.
+# The app listens on F5UI_HOST (else GRADIO_SERVER_NAME, else 0.0.0.0) and F5UI_PORT (else GRADIO_SERVER_PORT,
+# else PORT, else 7860): the Dockerfile's HEALTHCHECK reads the same.
 # Without a volume the data dir is ./f5ui_data of the working directory (/app in the image).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,28 +39,35 @@ for sub in $("$python" -m f5ui.hosting layout); do
 done
 if [ ${#created[@]} -gt 0 ]; then say "created ${created[*]}"; else say "layout already in place"; fi
 
-offline=""
-case "${HF_HUB_OFFLINE:-}" in 1|true|TRUE|yes|on) offline=1 ;; esac
-
-# WhisperX splits sentences with nltk's punkt_tab: keep it on the volume, fetched once.
-if "$python" -c "import nltk; nltk.data.find('tokenizers/punkt_tab/english/')" 2>/dev/null; then
-  say "nltk punkt_tab present"
-elif [ -n "$offline" ]; then
-  say "nltk punkt_tab missing and HF_HUB_OFFLINE is set: not downloading (WhisperX stays off, with the reason)"
-else
-  timeout 120 "$python" -m nltk.downloader -q -d "$NLTK_DATA" punkt_tab </dev/null >/dev/null 2>&1 \
-    && say "nltk punkt_tab downloaded" || say "warning: nltk punkt_tab could not be downloaded; WhisperX stays off"
+# WhisperX splits sentences with nltk's punkt_tab: keep it on the volume. f5ui.punkt judges the outcome by
+# looking for the data (the downloader exits 0 when it fails) and tries at most once a day per volume.
+set +e
+timeout 120 "$python" -m f5ui.punkt </dev/null
+punkt=$?
+set -e
+if [ "$punkt" -eq 124 ]; then
+  say "warning: nltk punkt_tab was still downloading after 120 s and was stopped; WhisperX stays off; tried again tomorrow"
 fi
 
-if [ "${F5UI_PREDOWNLOAD:-0}" = "1" ]; then
+fetch_model() {
   say "fetching the model (at most ${F5UI_DOWNLOAD_TIMEOUT:-1800} s)"
-  timeout "${F5UI_DOWNLOAD_TIMEOUT:-1800}" "$python" -m f5ui.download \
-    || say "warning: the model download failed or timed out; the app starts anyway and its status panel says why"
-fi
+  if timeout "${F5UI_DOWNLOAD_TIMEOUT:-1800}" "$python" -m f5ui.download; then
+    say "the model files are in the cache"
+  else
+    say "warning: the model download failed or timed out; the worker starts anyway and its log says why"
+  fi
+}
 
 if [ "$role" = worker ]; then
+  # A worker has no health check to fail: it fetches first, then its fitness check loads the model.
+  if [ "${F5UI_PREDOWNLOAD:-0}" = "1" ]; then fetch_model; fi
   say "starting the serverless worker"
   exec "$python" -m f5ui.serverless
 fi
-say "starting the app on 0.0.0.0:${PORT:-7860}"
-exec "$python" "$root/app.py" --host "${F5UI_HOST:-0.0.0.0}" --port "${PORT:-${F5UI_PORT:-7860}}"
+# The app fetches the model itself with F5UI_PREDOWNLOAD=1, beside its server: /health answers (ready: false)
+# from the first seconds, so the container's health check passes during a long first download.
+# f5ui.hosting exported F5UI_HOST / F5UI_PORT from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT where ours were unset.
+host="${F5UI_HOST:-0.0.0.0}"
+port="${F5UI_PORT:-${PORT:-7860}}"
+say "starting the app on $host:$port"
+exec "$python" "$root/app.py" --host "$host" --port "$port"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.helpers import LiveApp
+from tests.helpers import PATIENCE, LiveApp
 from tests.tiny_model import build_tiny_model, reference_clip
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -54,7 +54,7 @@ def studio(tiny_env, tmp_path_factory):
     # As the CLI builds it: these tests name local files directly (test_security.py covers the default gate).
     studio = Studio(from_env(env), files=FileGate(None))
     studio.start()
-    status = studio.model.wait(timeout=120)
+    status = studio.model.wait(timeout=PATIENCE)
     assert status.state == "ready", status
     studio.checkup.load()  # the decoder processes too (start() loads them in the background): timings compare warm
     return studio

@@ -86,3 +86,40 @@ def test_requests_wait_for_a_loading_model_instead_of_failing(tiny_env, tmp_path
         assert time.monotonic() - started < 120
     finally:
         app.stop()
+
+
+def test_inputs_left_off_are_null_and_take_their_defaults_on_every_endpoint(live_app, ref_clip):
+    """What a JS or raw-HTTP caller sends for the trailing inputs it leaves off: null. Null is each optional
+    input's default; a required one left null is named in a plain message (never 'None')."""
+    from tests.raw_api import call, file_ref, upload
+
+    ref, ref_text = ref_clip
+    uploaded = file_ref(upload(live_app.url, ref))
+
+    def called(endpoint: str, given: list, count: int):  # noqa: ANN202
+        return call(live_app.url, endpoint, given + [None] * (count - len(given)), timeout=900)
+
+    for endpoint in ("generate", "generate_stream"):
+        answer = called(endpoint, [uploaded, ref_text, "Left off, the rest is default."], 15)
+        assert answer.event == "complete", answer.body[-600:]
+    audio, seed, _, _, timings, files, quality = answer_of(called("generate", [uploaded, ref_text, "Defaults."], 15))
+    assert seed >= 0 and [w["word"] for w in timings["words"]] == ["Defaults."] and len(files) == 6  # timed: default
+    assert quality is not None
+    timed = called("align", [uploaded, ref_text], 4)
+    assert timed.event == "complete" and timed.data[0]["words"][0]["word"] == "Some"
+    assert called("check", [uploaded, ref_text], 4).data[0]["word_accuracy"] is not None
+    exported = called("export", [uploaded], 3)
+    assert exported.event == "complete" and {"speech.wav", "speech.mp3"} <= {f["name"] for f in
+                                                                              exported.data[0]["files"]}
+    saved = called("save_voice", [uploaded, ref_text, "Left Off"], 5)
+    assert saved.event == "complete" and saved.data[0]["name"] == "Left Off"
+    for endpoint, given, count in (("rename_voice", ["Left Off"], 2), ("delete_voice", [], 1)):
+        refused = called(endpoint, given, count)
+        assert refused.event == "error" and "needs a name" in refused.data["error"], refused.body
+        assert "None" not in refused.data["error"]
+    assert called("delete_voice", ["Left Off"], 1).event == "complete"
+
+
+def answer_of(answer) -> list:  # noqa: ANN001 - tests.raw_api.Answer
+    assert answer.event == "complete", answer.body[-600:]
+    return answer.data

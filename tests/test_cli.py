@@ -9,13 +9,15 @@ from pathlib import Path
 
 import soundfile as sf
 
+from tests.helpers import PATIENCE
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(tiny_env, tmp_path, *args):
     env = dict(os.environ, **tiny_env, F5UI_DATA_DIR=str(tmp_path / "data"))
     return subprocess.run([sys.executable, "-m", "f5ui.cli", "generate", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=PATIENCE)
 
 
 def test_cli_generates_a_wav(tiny_env, tmp_path, ref_clip):

@@ -19,7 +19,7 @@ import soundfile as sf
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from tests.helpers import SECRET, SECRET_ID, LiveApp, by_name, fake_service_account, generate
+from tests.helpers import PATIENCE, SECRET, SECRET_ID, LiveApp, by_name, fake_service_account, generate
 
 pytestmark = pytest.mark.live  # every test here talks to an app process
 
@@ -183,7 +183,7 @@ def test_missing_checkpoint_keeps_the_ui_up_and_retry_loads_it_once_fixed(tiny_e
         later.parent.mkdir(parents=True)
         shutil.copyfile(tiny_env["F5UI_CKPT"], later)  # the operator fixes the file
         retry.click()
-        page.get_by_text("Model ready").wait_for(timeout=120_000)
+        page.get_by_text("Model ready").wait_for(timeout=PATIENCE * 1000)
         assert not page.locator("#retry-model").is_visible()
         page.locator("#status-refresh").click()  # the checkpoint check runs again
         page.wait_for_function("""() => {
@@ -276,7 +276,7 @@ def test_no_gpu_runs_on_cpu_with_a_speed_warning_in_panel_and_health(live_app, c
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
     live_app.wait_ready()
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + PATIENCE
     while live_app.health()["checks"]["pending"] and time.monotonic() < deadline:
         time.sleep(0.3)
     health = live_app.health()

@@ -1,62 +1,77 @@
-"""Deployment, proven here without a Docker engine: the container's start script run for real
-against folders standing in for /runpod-volume, /workspace and /data; the Dockerfile read with a
-real parser; the Space's front matter kept equal to the pins; ZeroGPU's duration rule."""
+"""Deployment, proven here without a Docker engine: the container's start script run for real, with
+the role the Dockerfile's default stage gives it, against folders standing in for /runpod-volume,
+/workspace and /data; the nltk fetch and the model fetch against loopback peers standing for the
+internet; the listening address from Gradio's own variables; ZeroGPU's duration rule."""
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
-import re
 import shlex
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 import requests
-from dockerfile_parse import DockerfileParser
 
 from f5ui import hosting
-from tests.helpers import ROOT, by_name, free_port
+from tests.helpers import PATIENCE, ROOT, by_name, free_port, install_punkt_tab
+from tests.http_peers import HeldHub, RefusingProxy
+from tests.test_packaging import effective, stages
 
 START = ROOT / "scripts" / "start.sh"
 LAYOUT = set(hosting.LAYOUT)  # what the start script lays out on the volume
-# What only exists or makes sense in the running container: never in a build step.
-RUNTIME_MARKERS = ("/runpod-volume", "/workspace", "F5UI_DATA_DIR", "HF_HOME", "nltk.downloader", "f5ui.", "app.py",
-                   "start.sh")
-INSTALL_VERBS = {"apt-get", "rm", "useradd", "mkdir", "chown", "pip"}
+
+
+def default_role() -> str:
+    """What `docker run` of the default build (the Dockerfile's last stage) passes to the start script."""
+    every = stages()
+    return json.loads(effective(every[-1], every, "CMD"))[0]
 
 
 class Started:
-    """scripts/start.sh as the container runs it: its own working directory, the venv's python."""
+    """scripts/start.sh as the container runs it: its own working directory, the venv's python, the
+    default build's role; the port in PORT unless `port_variable` names another."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, role: str = "app") -> None:
+    def __init__(self, env: dict[str, str], cwd: Path, role: str | None = None, port_variable: str = "PORT") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cwd.mkdir(parents=True, exist_ok=True)
         self.log = cwd / f"start-{time.monotonic_ns()}.log"
         inherited = {k: v for k, v in os.environ.items() if k != "F5UI_DATA_DIR"}
-        full = {**inherited, **env, "PORT": str(self.port), "PYTHON": str(ROOT / ".venv" / "bin" / "python")}
-        self.proc = subprocess.Popen(["bash", str(START), role], cwd=cwd, env=full, stdout=open(self.log, "wb"),
-                                     stderr=subprocess.STDOUT)
+        full = {**inherited, **env, port_variable: str(self.port), "PYTHON": str(ROOT / ".venv" / "bin" / "python")}
+        self.proc = subprocess.Popen(["bash", str(START), role or default_role()], cwd=cwd, env=full,
+                                     stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)
 
-    def wait(self, timeout: float = 90) -> dict:
+    def health(self, timeout: float = PATIENCE) -> dict:
+        """The first /health answer, once the server listens."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"start.sh exited {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
             try:
-                health = requests.get(self.url + "/health", timeout=2).json()
-                if health["model"]["state"] in ("ready", "failed"):
-                    return health
+                return requests.get(self.url + "/health", timeout=10).json()
             except requests.RequestException:
-                pass
+                time.sleep(0.3)
+        raise TimeoutError(self.log.read_text()[-3000:])
+
+    def wait(self, timeout: float = PATIENCE) -> dict:
+        """/health once the model load has finished, either way."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            health = self.health(deadline - time.monotonic())
+            if health["model"]["state"] in ("ready", "failed"):
+                return health
             time.sleep(0.3)
         raise TimeoutError(self.log.read_text()[-3000:])
 
     def diagnostics(self) -> dict:
-        deadline = time.monotonic() + 150
+        deadline = time.monotonic() + PATIENCE
         while time.monotonic() < deadline:
-            report = requests.get(self.url + "/diagnostics", timeout=10).json()
+            report = requests.get(self.url + "/diagnostics", timeout=30).json()
             if not report["pending"]:
                 return report
             time.sleep(0.5)
@@ -65,10 +80,10 @@ class Started:
     def stop(self) -> str:
         self.proc.terminate()
         try:
-            self.proc.wait(10)
+            self.proc.wait(30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            self.proc.wait(5)
+            self.proc.wait(30)
         return self.log.read_text()
 
 
@@ -159,49 +174,6 @@ def test_hosting_exports_are_shell_safe_and_prefer_f5ui_data_dir(tiny_env, tmp_p
     assert shlex.split(exported["HF_HOME"]) == [str(odd / "hf")]
 
 
-# --- the Dockerfile --------------------------------------------------------------------------
-
-def test_dockerfile_builds_only_and_starts_right():
-    parser = DockerfileParser(path=str(ROOT / "Dockerfile"))
-    steps = [(i["instruction"], i["value"]) for i in parser.structure if i["instruction"] != "COMMENT"]
-    assert [v for k, v in steps if k == "FROM"] == ["python:3.11-slim-bookworm AS app", "app AS worker"]
-    for kind, value in steps:
-        if kind == "COPY":
-            for source in value.split()[:-1]:
-                assert (ROOT / source).exists(), f"COPY source {source} is missing"
-        if kind == "RUN":  # build steps only install: nothing that needs the running container
-            assert not any(marker in value for marker in RUNTIME_MARKERS), value
-            for command in re.split(r"&&", re.sub(r"--mount=\S+", "", value)):
-                assert command.split()[0] in INSTALL_VERBS, command
-    ignored = (ROOT / ".dockerignore").read_text().split()
-    for kind, value in steps:
-        if kind == "COPY":
-            assert not any(src in ignored for src in value.split()[:-1]), value
-    entrypoint = next(v for k, v in steps if k == "ENTRYPOINT")
-    assert entrypoint == '["/app/scripts/start.sh"]'
-    script = ROOT / "scripts" / "start.sh"
-    assert os.access(script, os.X_OK) and "set -euo pipefail" in script.read_text()
-    assert "/health" in next(v for k, v in steps if k == "HEALTHCHECK") and ("EXPOSE", "7860") in steps
-    users = [v for k, v in steps if k == "USER"]
-    assert users and users[-1] not in ("root", "0")
-    tracked = subprocess.run(["git", "ls-files", "-s", "scripts/start.sh"], cwd=ROOT, capture_output=True,
-                             text=True).stdout
-    assert tracked.startswith("100755"), "start.sh must be executable in the repository, not only here"
-
-
-# --- Hugging Face Spaces ---------------------------------------------------------------------
-
-def test_space_front_matter_matches_the_pins():
-    readme = (ROOT / "README.md").read_text()
-    assert readme.startswith("---\n")
-    front = dict(line.split(": ", 1) for line in readme.split("---\n")[1].strip().splitlines())
-    pins = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines()
-                if "==" in line and not line.startswith("#"))
-    assert front["sdk"] == "gradio" and front["sdk_version"] == pins["gradio"]
-    assert front["app_file"] == "app.py" and (ROOT / front["app_file"]).is_file()
-    assert front["python_version"].strip('"') == "3.11"
-
-
 def test_zerogpu_duration_grows_with_the_text_and_spaces_leaves_other_hardware_alone(studio, ref_clip):
     from f5ui.engine.zerogpu import MAX_SECONDS, chunk_duration, gpu_task
     from f5ui.schema import GenerationParams
@@ -216,18 +188,106 @@ def test_zerogpu_duration_grows_with_the_text_and_spaces_leaves_other_hardware_a
     assert result.duration > 0.5
 
 
-@pytest.mark.live
-def test_a_failed_model_download_never_stops_the_app(tiny_env, tmp_path, monkeypatch):
-    """F5UI_PREDOWNLOAD=1 with the hub's checkpoint while offline: the fetch fails, the app serves anyway."""
-    clean_environ(monkeypatch)
-    env = {k: v for k, v in volume_env(tiny_env, tmp_path, F5UI_PREDOWNLOAD="1", HF_HUB_OFFLINE="1").items()
-           if k != "F5UI_CKPT"}  # the default: hf://SWivid/F5-TTS/...
-    started = Started(env, tmp_path / "app")
+# --- nltk's punkt_tab: claimed only when it is there, tried once a day ---------------------------------
+
+def proxied(proxy: RefusingProxy) -> dict[str, str]:
+    """https through `proxy`; nltk refuses proxied fetches unless told the proxy is trusted."""
+    return {"https_proxy": proxy.url, "HTTPS_PROXY": proxy.url, "NLTK_ALLOW_PROXIED_URLOPEN": "1"}
+
+
+def run_punkt(nltk_dir: Path, proxy: RefusingProxy) -> subprocess.CompletedProcess:
+    """`python -m f5ui.punkt`'s main with nltk looking only in `nltk_dir` (not in a punkt_tab that
+    scripts/run.sh may have put in the shared venv), online, the internet behind a refusing proxy."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env.update(NLTK_DATA=str(nltk_dir), PYTHONPATH=str(ROOT), **proxied(proxy))
+    code = ("import os, sys, nltk; nltk.data.path[:] = [os.environ['NLTK_DATA']]; "
+            "from f5ui.punkt import main; sys.exit(main())")
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=PATIENCE)
+
+
+def test_punkt_is_claimed_only_when_it_is_there_and_a_failed_try_waits_a_day(tmp_path):
+    proxy = RefusingProxy()
+    nltk_dir = tmp_path / "nltk_data"
     try:
-        health = started.wait()
-        report = by_name(started.diagnostics())
+        first = run_punkt(nltk_dir, proxy)
+        assert first.returncode == 1 and "nltk punkt_tab could not be downloaded" in first.stdout, first.stdout
+        assert "downloaded into" not in first.stdout and "present" not in first.stdout  # nltk exits 0 anyway
+        assert len(proxy.requests) == 1 and proxy.requests[0].startswith("CONNECT ")  # it really tried
+        stamp = nltk_dir / ".punkt_tab-last-try"
+        assert stamp.read_text() == datetime.datetime.now(datetime.UTC).date().isoformat()
+
+        again = run_punkt(nltk_dir, proxy)  # the same day: not tried, and said so
+        assert again.returncode == 1 and "tried again tomorrow" in again.stdout and str(stamp) in again.stdout
+        assert len(proxy.requests) == 1
+
+        stamp.write_text("2000-01-01")  # a day later: tried once more
+        assert run_punkt(nltk_dir, proxy).returncode == 1 and len(proxy.requests) == 2
+
+        install_punkt_tab(nltk_dir)
+        present = run_punkt(nltk_dir, proxy)
+        assert present.returncode == 0 and "nltk punkt_tab present" in present.stdout and len(proxy.requests) == 2
     finally:
+        proxy.stop()
+
+
+# --- F5UI_PREDOWNLOAD: /health first, the download beside it ----------------------------------------------
+
+def predownloading(pending: list[str]) -> bool:
+    return any("/resolve/" in held and "model_1250000" in held and "cached_path" not in held for held in pending)
+
+
+@pytest.mark.live
+def test_predownload_runs_beside_a_server_that_answers_health_and_a_failed_one_never_stops_it(
+        tiny_env, tmp_path, monkeypatch):
+    """With the hub's checkpoint (the default F5UI_CKPT) and a hub that holds every request, the app answers
+    /health (ready: false) while the download waits on it; released with 404, the download fails and the
+    app keeps serving with the reason. Online, so the nltk fetch goes to a refusing proxy: the log never
+    claims it. The address comes from Gradio's own GRADIO_SERVER_NAME / GRADIO_SERVER_PORT."""
+    clean_environ(monkeypatch)
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
+    hub, proxy = HeldHub(), RefusingProxy()
+    env = {k: v for k, v in volume_env(tiny_env, tmp_path).items() if k != "F5UI_CKPT"}
+    env.update(F5UI_PREDOWNLOAD="1", HF_ENDPOINT=hub.url, HF_HUB_ETAG_TIMEOUT="900", HF_HUB_DOWNLOAD_TIMEOUT="900",
+               GRADIO_SERVER_NAME="127.0.0.1", PORT="1", **proxied(proxy))
+    started = Started(env, tmp_path / "app", port_variable="GRADIO_SERVER_PORT")
+    try:
+        # The predownload (the checkpoint asked for by huggingface_hub without cached_path, the model load's
+        # resolver, in its user agent) is under way …
+        hub.wait_for(predownloading, PATIENCE)
+        health = started.health()  # … and the server answers beside it
+        assert health["status"] == "ok" and health["ready"] is False
+        assert predownloading(hub.pending), "the download finished before /health answered"
+        hub.release()
+        health = started.wait()
+    finally:
+        hub.release()
         log = started.stop()
-    assert "could not be downloaded" in log and "the app starts anyway" in log
+        hub.stop()
+        proxy.stop()
     assert health["status"] == "ok" and health["model"]["state"] == "failed" and health["model"]["fix"]
-    assert report["checkpoint"]["status"] == "error" and "HF_HUB_OFFLINE" in report["checkpoint"]["detail"]
+    assert "Fetching the model beside the server" in log and "The model download failed" in log
+    assert "nltk punkt_tab could not be downloaded" in log and "punkt_tab downloaded" not in log
+    assert [r for r in proxy.requests if r.startswith("CONNECT ")]  # the nltk fetch really went out, and failed
+    assert f"starting the app on 127.0.0.1:{started.port}" in log
+
+
+def test_gradio_server_name_and_port_are_honoured_unless_ours_or_a_flag_say_otherwise(monkeypatch, tmp_path):
+    """What app.py runs before serving (Spaces start app.py with Gradio's variables set)."""
+    from f5ui.config import Settings, from_env
+
+    # hosting.apply writes os.environ: every variable it sets is registered here first, so it is put back.
+    for name in ("F5UI_HOST", "F5UI_PORT", "SPACE_ID", "F5UI_STORAGE", "F5UI_STORAGE_NOTE", "HF_HOME", "TORCH_HOME",
+                 "NLTK_DATA", "GRADIO_TEMP_DIR"):
+        monkeypatch.setenv(name, "")
+    monkeypatch.setenv("F5UI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
+    settings = hosting.apply(from_env())
+    assert (settings.host, settings.port) == ("0.0.0.0", 7999)
+    flagged = Settings(data_dir=str(tmp_path), host="10.1.2.3", port=8123)  # --host / --port given
+    assert (hosting.apply(flagged).host, flagged.port) == ("10.1.2.3", 8123)
+    monkeypatch.setenv("F5UI_HOST", "127.0.0.1")
+    monkeypatch.setenv("F5UI_PORT", "7001")
+    settings = hosting.apply(from_env())
+    assert (settings.host, settings.port) == ("127.0.0.1", 7001)

@@ -18,6 +18,7 @@ from f5ui.hub import hf_cache_dir
 from f5ui.schema import STATUSES, Check
 from f5ui.ui.status_panel import checks_table_html, summary_markdown, write_report_file
 from tests.helpers import (
+    PATIENCE,
     ROOT,
     SECRET,
     SECRET_ID,
@@ -112,7 +113,7 @@ def test_model_state_is_read_live_and_a_failed_load_gives_reason_and_fix(tiny_en
     studio = make_studio(tiny_env, tmp_path, F5UI_CKPT=str(tmp_path / "missing.safetensors"))
     assert by_name(diagnostics_for(studio).report())["model"]["status"] == "off"  # idle: loads on first request
     studio.start()
-    assert studio.model.wait(timeout=120).state == "failed"
+    assert studio.model.wait(timeout=PATIENCE).state == "failed"
     report = diagnostics_for(studio).report()
     checks = by_name(report)
     assert report["ready"] is False

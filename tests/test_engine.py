@@ -14,6 +14,7 @@ from f5ui.config import from_env
 from f5ui.engine.model_service import ModelService
 from f5ui.errors import InputError, ModelUnavailable
 from f5ui.schema import FAILED, IDLE, LOADING, READY, GenerationParams
+from tests.helpers import PATIENCE
 
 FAST = GenerationParams(nfe_step=8, seed=1234)
 
@@ -146,7 +147,7 @@ def test_background_load_state_transitions_and_single_load(tiny_env, tmp_path):
     service.ensure_loading()
     assert service.state in (LOADING, READY)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(service.get(timeout=120))) for _ in range(4)]
+    threads = [threading.Thread(target=lambda: results.append(service.get(timeout=PATIENCE))) for _ in range(4)]
     for thread in threads:
         thread.start()
     service.ensure_loading()  # a second start while loading is a no-op
@@ -160,12 +161,12 @@ def test_background_load_state_transitions_and_single_load(tiny_env, tmp_path):
 def test_failed_load_keeps_reason_and_a_later_request_retries(tiny_env, tmp_path):
     service = _service(tiny_env, tmp_path, F5UI_CKPT=str(tmp_path / "missing.safetensors"))
     with pytest.raises(ModelUnavailable) as info:
-        service.get(timeout=120)
+        service.get(timeout=PATIENCE)
     status = service.status()
     assert status.state == FAILED and "missing.safetensors" in status.detail and "F5UI_CKPT" in status.fix
     assert "missing.safetensors" in str(info.value)
     service.settings.ckpt = tiny_env["F5UI_CKPT"]  # the operator fixes the path
-    assert service.get(timeout=120).model is not None
+    assert service.get(timeout=PATIENCE).model is not None
     assert service.state == READY and service.load_count == 2
 
 

@@ -20,7 +20,7 @@ from f5ui.errors import UserFacingError
 from f5ui.paths import FileGate
 from f5ui.schema import GenerationParams
 from f5ui.service import Studio
-from tests.helpers import by_name, diagnostics_for, generate, s3_studio_for
+from tests.helpers import PATIENCE, by_name, diagnostics_for, generate, s3_studio_for
 from tests.s3_server import BUCKET
 
 TEXT = "Every file of this take goes to the bucket, then its manifest."
@@ -34,7 +34,7 @@ def s3_studio(tiny_env, tmp_path_factory, s3_open):
     with pytest.MonkeyPatch.context() as patch:
         studio = s3_studio_for(tiny_env, tmp_path_factory.mktemp("s3-studio"), s3_open.env(), patch)
         studio.model.ensure_loading()
-        assert studio.model.wait(120).state == "ready"
+        assert studio.model.wait(PATIENCE).state == "ready"
         yield studio
 
 

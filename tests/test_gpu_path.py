@@ -16,7 +16,7 @@ from f5ui.engine.chunk_inference import ReferenceTensors, infer_chunk
 from f5ui.engine.model_service import apply_precision
 from f5ui.engine.synthesis import seed_everything
 from f5ui.schema import GenerationParams
-from tests.helpers import ROOT
+from tests.helpers import PATIENCE, ROOT
 
 
 @pytest.mark.parametrize("chunk,speed,nfe", [("A sentence of ordinary length for the model.", 1.0, 8),
@@ -68,14 +68,14 @@ def test_a_bad_precision_setting_fails_the_load_with_the_reason(tiny_env, tmp_pa
 
     studio = make_studio(tiny_env, tmp_path, F5UI_PRECISION="fp64")
     studio.start()
-    status = studio.model.wait(timeout=120)
+    status = studio.model.wait(timeout=PATIENCE)
     assert status.state == "failed" and "F5UI_PRECISION" in status.detail
 
 
 def test_gpu_benchmark_runs_in_its_cpu_mode():
     """bench/gpu.py is meant for a GPU machine; its --device cpu --tiny mode runs the same code."""
     out = subprocess.run([sys.executable, "bench/gpu.py", "--device", "cpu", "--tiny", "--seconds", "2",
-                          "--nfe", "4"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+                          "--nfe", "4"], cwd=ROOT, capture_output=True, text=True, timeout=PATIENCE)
     assert out.returncode == 0, out.stderr[-3000:]
     table = out.stdout
     assert "ratio to the bare f5 path" in table

@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from f5ui.errors import Busy, InputError, UserFacingError
-from tests.helpers import make_studio
+from tests.helpers import PATIENCE, make_studio
 from tests.project_files import (
     BOOK_MD,
     CHAPTER_TITLES,
@@ -38,7 +38,7 @@ def voice_studio(tiny_env, tmp_path_factory, ref_clip):
     studio = make_studio(tiny_env, tmp_path_factory.mktemp("projects-data"))
     studio.files = FileGate(None)  # as the CLI: these tests name local files
     studio.start()
-    assert studio.model.wait(timeout=120).state == "ready"
+    assert studio.model.wait(timeout=PATIENCE).state == "ready"
     ref, ref_text = ref_clip
     for name in ("Narrator", "Alice"):
         studio.save_voice(ref, ref_text, name)
@@ -55,7 +55,7 @@ def projects(voice_studio):
     made.close()
 
 
-def wait_state(projects, project_id, done, timeout=300):
+def wait_state(projects, project_id, done, timeout=PATIENCE):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = projects.status(project_id)
@@ -284,7 +284,7 @@ def test_a_waiting_request_takes_the_model_before_background_work(tiny_env, tmp_
     assert errors and errors[0][0] == "paused segment" and isinstance(errors[0][1], Cancelled)
 
 
-def _until(condition, timeout=60.0):
+def _until(condition, timeout=PATIENCE):
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
@@ -302,7 +302,7 @@ def paused_and_resumed(projects):
     projects.run(pid)
     first = wait_state(projects, pid, lambda s: made(s) >= 1)
     projects.pause(pid)
-    assert projects.runner.wait(pid, timeout=120)
+    assert projects.runner.wait(pid, timeout=PATIENCE)
     paused = projects.status(pid)
     projects.run(pid)
     done = wait_state(projects, pid, lambda s: s["state"] not in ("queued", "running"))
@@ -413,7 +413,7 @@ def test_the_cli_makes_a_book_with_a_progress_bar(voice_studio, tiny_env, tmp_pa
 
     def cli(*args):
         return subprocess.run([sys.executable, "-m", "f5ui.cli", "project", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=600)
+                              capture_output=True, text=True, timeout=PATIENCE)
 
     script = tmp_path / "short.md"
     script.write_text("# One\n\n[Alice] The first chapter.\n\n# Two\n\nThe second chapter.\n")

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tests import raw_api
-from tests.helpers import LiveApp, generate
+from tests.helpers import PATIENCE, LiveApp, generate
 from tests.project_files import BOOK_MD, CHAPTER_TITLES
 
 pytestmark = pytest.mark.live
@@ -67,7 +67,7 @@ def status_of(client, project_id: str) -> dict:
     return client.predict(project_id, api_name="/project_status")
 
 
-def wait_for(client, project_id: str, done, timeout: float = 600) -> dict:
+def wait_for(client, project_id: str, done, timeout: float = PATIENCE) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -146,7 +146,7 @@ def test_an_interactive_generate_finishes_before_the_run(book, ref_clip):
     assert during["state"] == "running" and during["segments"]["pending"] >= 1, during
     stopped = client.predict(project_id, True, api_name="/project_pause")  # cancel: the rest is not needed here
     assert stopped["id"] == project_id
-    wait_for(client, project_id, lambda s: s["state"] == "cancelled", timeout=120)
+    wait_for(client, project_id, lambda s: s["state"] == "cancelled")
 
 
 def test_bad_project_requests_get_clear_answers(book):
@@ -205,12 +205,12 @@ def test_the_projects_tab_shows_flagged_segments_in_red_and_reviews_one(book, ch
     page.locator("#project-refresh").click()
     page.locator("#project-picker input").click()
     page.get_by_role("option", name=re.compile(project_id)).click()
-    page.locator("#project-segments tr.segment-pending").first.wait_for(timeout=60_000)
+    page.locator("#project-segments tr.segment-pending").first.wait_for(timeout=PATIENCE * 1000)
     page.locator("#project-run").click()  # the page follows the run by itself until it is done
-    page.get_by_text("2 of 2 segments made").wait_for(timeout=300_000)
+    page.get_by_text("2 of 2 segments made").wait_for(timeout=PATIENCE * 1000)
     assert "done" in page.locator("#project-status").inner_text()
     rows = page.locator("#project-segments tbody tr")
-    rows.first.wait_for(timeout=60_000)
+    rows.first.wait_for(timeout=PATIENCE * 1000)
     assert rows.count() == 2
     flagged = page.locator("#project-segments tr.segment-flagged")
     assert flagged.count() >= 1  # the random-weight model does not say its words: the check flags them
@@ -221,7 +221,7 @@ def test_the_projects_tab_shows_flagged_segments_in_red_and_reviews_one(book, ch
     assert page.request.get(wait_for_audio_source(page, "#segment-audio")).ok
     assert "Is the great lamp" in page.locator("#segment-text textarea").input_value()
     page.locator("#segment-lock").click()
-    page.locator("#project-segments tr.segment-locked").wait_for(timeout=60_000)
+    page.locator("#project-segments tr.segment-locked").wait_for(timeout=PATIENCE * 1000)
     page.locator("#chapter-join").click()
     assert page.request.get(wait_for_audio_source(page, "#chapter-audio")).ok
     page.close()

@@ -1,11 +1,16 @@
-"""The README's gradio_client example runs as written against a live app."""
+"""The README's client examples (gradio_client, OpenAI, curl, @gradio/client from Node) run as written
+against a live app."""
 
 from __future__ import annotations
 
+import io
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+import requests
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,3 +72,30 @@ def test_readme_has_exactly_two_setup_commands():
     commands = re.findall(r"```bash\n(.*?)```", quick_start, re.S)
     assert [c.split("#")[0].strip() for c in commands] == ["bash scripts/run.sh", "bash scripts/test.sh"]
     assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+
+
+@pytest.fixture(scope="session")
+def node_client(tmp_path_factory) -> Path:
+    """A folder where Node finds @gradio/client: tests/js, installed with `npm ci` as scripts/setup.sh test
+    does (done here when it has not been)."""
+    assert shutil.which("node") and shutil.which("npm"), "Node.js is required (scripts/setup.sh test installs it)"
+    js = ROOT / "tests" / "js"
+    if not (js / "node_modules" / "@gradio" / "client" / "package.json").is_file():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=js, check=True, timeout=900)
+    folder = tmp_path_factory.mktemp("js-client")
+    (folder / "node_modules").symlink_to(js / "node_modules", target_is_directory=True)
+    return folder
+
+
+def test_readme_javascript_client_example_runs(live_app, ref_clip, node_client):
+    """The README's @gradio/client block, run by Node as written (the app's address aside)."""
+    readme = (ROOT / "README.md").read_text()
+    example = next(block for block in re.findall(r"```js\n(.*?)```", readme, re.S) if "@gradio/client" in block)
+    (node_client / "voice.wav").write_bytes(ref_clip[0].read_bytes())
+    (node_client / "speak.mjs").write_text(example.replace("http://127.0.0.1:7860/", live_app.url + "/"))
+    done = subprocess.run(["node", "speak.mjs"], cwd=node_client, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    url, seed, words = done.stdout.strip().split(" ", 2)
+    assert url.startswith(live_app.url + "/") and url.endswith(".wav") and seed == "42"
+    assert words == "Hello from JavaScript."
+    assert sf.info(io.BytesIO(requests.get(url, timeout=60).content)).duration > 0.5

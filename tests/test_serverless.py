@@ -4,11 +4,11 @@ streaming job, a job exported to moto's S3 server, each bad input, and a failing
 
 from __future__ import annotations
 
-import ast
 import base64
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -19,8 +19,7 @@ import pytest
 import requests
 import soundfile as sf
 
-from f5ui.errors import UserFacingError
-from tests.helpers import ROOT, free_port
+from tests.helpers import PATIENCE, ROOT, free_port
 
 pytestmark = pytest.mark.live
 TEXT = "Hello from a serverless worker. It speaks in pieces."
@@ -52,7 +51,7 @@ class LocalApi:
         self.proc = subprocess.Popen([sys.executable, "-m", "f5ui.serverless", "--rp_serve_api", "--rp_api_host",
                                       "127.0.0.1", "--rp_api_port", str(self.port)], cwd=folder, env=env,
                                      stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + PATIENCE
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(self.log.read_text()[-3000:])
@@ -64,7 +63,9 @@ class LocalApi:
         raise TimeoutError(self.log.read_text()[-3000:])
 
     def runsync(self, job_input: dict) -> dict:
-        return requests.post(self.url + "/runsync", json={"input": job_input}, timeout=300).json()
+        # json.dumps writes NaN as JavaScript does (a raw-HTTP caller can send it; requests' json= refuses)
+        return requests.post(self.url + "/runsync", data=json.dumps({"input": job_input}),
+                             headers={"content-type": "application/json"}, timeout=PATIENCE).json()
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -82,22 +83,67 @@ def api(tiny_env, tmp_path_factory, s3_open):
     server.stop()
 
 
-def test_one_job_through_test_input(tiny_env, tmp_path, ref_clip):
-    """Exported (to the local folder: no bucket here), so the result is short enough for the SDK's log line."""
-    job = {"input": {"text": TEXT, "ref_audio": data_uri(ref_clip[0]), "ref_text": ref_clip[1], "nfe_step": 8,
-                     "seed": 11, "export": True, "audio_format": "wav"}}
-    (tmp_path / "test_input.json").write_text(json.dumps(job))  # how the SDK takes a job too big for argv
-    done = subprocess.run([sys.executable, "-m", "f5ui.serverless"], cwd=tmp_path, capture_output=True, text=True,
-                          env=worker_env(tiny_env, tmp_path / "data"), timeout=300)
+def readme_block(marker: str) -> str:
+    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    return next(block for block in blocks if marker in block)
+
+
+def save_narrator(data: Path, ref_clip) -> None:  # noqa: ANN001
+    """The voice the README's worker examples name, saved in the worker's data dir as the app saves it."""
+    from f5ui.config import from_env
+    from f5ui.paths import FileGate
+    from f5ui.service import Studio
+
+    library = Studio(from_env({"F5UI_DATA_DIR": str(data), "F5UI_PRELOAD": "0"}), files=FileGate(None))
+    if "Narrator" not in [v.name for v in library.voice_list()]:
+        library.save_voice(ref_clip[0], ref_clip[1], "Narrator")
+
+
+def with_venv_python(env: dict[str, str]) -> dict[str, str]:
+    """`python` in a README command is the venv's."""
+    return {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"}
+
+
+def test_one_job_through_test_input_as_the_readme_writes_it(tiny_env, tmp_path, ref_clip):
+    """One job, its result in the log, exit 0. The SDK logs at INFO: at DEBUG (its default) it would print
+    every job, reference audio and all. It cuts a long line in the middle: the result's start says what
+    was made, the audio follows."""
+    save_narrator(tmp_path / "data", ref_clip)
+    done = subprocess.run(["bash", "-c", readme_block("--test_input")], cwd=tmp_path, capture_output=True, text=True,
+                          env=with_venv_python(worker_env(tiny_env, tmp_path / "data")), timeout=PATIENCE)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     line = next(line for line in done.stdout.splitlines() if "Job result: " in line)
-    output = ast.literal_eval(line.split("Job result: ", 1)[1])["output"]
-    assert output["seed"] == 11 and output["chunk_seeds"][0] == 11 and output["location"].startswith("<data dir>/")
-    folder = tmp_path / "data" / "exports" / output["location"].removeprefix("<data dir>/exports/")
-    assert sf.info(str(folder / "speech.wav")).duration == pytest.approx(output["duration"], abs=0.01)
-    assert [w["word"] for w in output["timings"]["words"]][:2] == ["Hello", "from"]
+    shown = re.search(r"'seed': \d+, 'chunk_seeds': \[[\d, ]+\], 'duration': ([\d.]+), 'timings': \{'words': "
+                      r"\[\{'word': 'Hello',", line)
+    assert shown and float(shown.group(1)) > 1.0 and "'audio_base64': 'UklGR" in line, line[:300]  # UklGR: RIFF
     assert "Traceback" not in done.stdout + done.stderr
-    assert not list((tmp_path / "data" / "uploads" / "jobs").iterdir())  # the fetched reference is gone
+    assert "Retrieved local job" not in done.stdout  # nothing at DEBUG
+
+
+def test_the_readme_local_api_commands_run_as_written(api, ref_clip):
+    save_narrator(api.log.parent / "data", ref_clip)
+    commands = readme_block("/runsync").replace("http://localhost:8000", api.url)
+    done = subprocess.run(["bash", "-c", commands], capture_output=True, text=True, timeout=PATIENCE,
+                          env=with_venv_python(dict(os.environ)))
+    assert done.returncode == 0, done.stderr
+    answers, decoder, text = [], json.JSONDecoder(), done.stdout.strip()
+    while text:  # curl prints each answer without a newline after it
+        answer, end = decoder.raw_decode(text)
+        answers.append(answer)
+        text = text[end:].strip()
+    assert [a["status"] for a in answers] == ["COMPLETED", "COMPLETED"], done.stdout[:500]
+    synced, ran = answers
+    assert synced["output"]["timings"] is None and ran["output"]["timings"]["words"][0]["word"] == "Hello."
+
+
+def test_help_answers_before_anything_loads(tiny_env, tmp_path):
+    """With a checkpoint that does not exist: the model load would fail the worker, --help never gets there."""
+    done = subprocess.run([sys.executable, "-m", "f5ui.serverless", "--help"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=PATIENCE, env=worker_env(tiny_env, tmp_path / "data",
+                                                                      F5UI_CKPT=str(tmp_path / "missing.pt")))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "--test_input" in done.stdout and "--rp_serve_api" in done.stdout and "f5ui" in done.stdout
+    assert "Fitness" not in done.stdout + done.stderr and not (tmp_path / "data").exists()
 
 
 def test_runsync_returns_the_audio(api, ref_clip):
@@ -108,12 +154,13 @@ def test_runsync_returns_the_audio(api, ref_clip):
     samples, rate = decode_wav(output["audio_base64"])
     assert rate == 24000 and len(samples) / rate == pytest.approx(output["duration"], abs=0.01)
     assert output["seed"] == 4 and output["timings"]["words"][0]["word"] == "Hello"
+    assert not list((api.log.parent / "data" / "uploads" / "jobs").iterdir())  # the fetched reference is gone
 
 
 def test_a_bad_job_through_test_input_fails_with_the_reason(tiny_env, tmp_path):
     done = subprocess.run([sys.executable, "-m", "f5ui.serverless", "--test_input",
                            json.dumps({"input": {"txt": "typo"}})], cwd=tmp_path, capture_output=True, text=True,
-                          env=(worker_env(tiny_env, tmp_path / "data")), timeout=300)
+                          env=(worker_env(tiny_env, tmp_path / "data")), timeout=PATIENCE)
     assert done.returncode == 1
     assert "Unknown input field(s): txt" in done.stdout and "Traceback" not in done.stdout + done.stderr
 
@@ -138,23 +185,42 @@ def test_runsync_with_a_saved_voice_and_export_to_s3(api, ref_clip, s3_open, tmp
     assert manifest["voice"] == "Worker Voice" and manifest["text"] == TEXT
 
 
+NOT_AUDIO = "data:audio/wav;base64," + base64.b64encode(b"these bytes are no recording " * 20).decode()
+
+
 @pytest.mark.parametrize("job_input, field, words", [
     ({"text": "Hi", "voice": 3}, "voice", "'voice' must be str or null"),
     ({"text": "", "voice": "x"}, "text", "'text' is missing or empty"),
     ({"text": "Hi"}, "voice", "Neither 'voice' nor 'ref_audio'"),
     ({"text": "Hi", "ref_audio": "http://example.com/a.wav"}, "ref_audio", "must be an https:// URL or a data: URI"),
     ({"text": "Hi", "ref_audio": "data:audio/wav;base64,@@@@"}, "ref_audio", "does not decode"),
-    ({"text": "Hi", "voice": "Nobody"}, None, "no saved voice named 'Nobody'"),
-    ({"text": "Hi", "voice": "x", "nfe_step": 1000}, None, "out of range"),
+    ({"text": "Hi", "ref_audio": NOT_AUDIO, "ref_text": "Hi there."}, "ref_audio",
+     "'ref_audio' is not an audio file that can be decoded"),
+    ({"text": "Hi", "voice": "Nobody"}, "voice", "no saved voice named 'Nobody'"),
+    ({"text": "Hi", "voice": "x", "speed": 9}, "speed", "'speed' = 9 is out of range"),
+    ({"text": "Hi", "voice": "x", "speed": float("nan")}, "speed", "'speed' = nan is out of range"),
+    ({"text": "Hi", "voice": "x", "cfg_strength": 10**400}, "cfg_strength", "is out of range"),
+    ({"text": "Hi", "voice": "x", "nfe_step": 1000}, "nfe_step", "'nfe_step' = 1000 is out of range"),
     ({"text": "Hi", "voice": "x", "word_timings": "yes"}, "word_timings", "must be bool"),
     ({"text": "Hi", "voice": "x", "seed": 1.5}, "seed", "must be int or null"),
+    ({"text": "x" * 6000, "voice": "x"}, "text", "characters long"),
+    ({"text": "Hi", "voice": "x", "export": True, "audio_format": "wma"}, "audio_format", "Unknown audio_format"),
 ])
-def test_each_bad_input_is_a_clear_error_object(api, job_input, field, words):
+def test_each_bad_input_is_a_clear_error_object_naming_its_field(api, job_input, field, words):
     answer = api.runsync(job_input)
     assert answer["status"] == "FAILED"
     error = json.loads(answer["error"])  # RunPod's error is a string: ours is a JSON object
     assert words in error["error_message"] and error["field"] == field and error["fix"], error
+    assert error["error_type"] == "InvalidInput"
     assert "Traceback" not in json.dumps(answer)
+    assert not re.search(r"[0-9a-f]{32}\.\w+", json.dumps(error))  # the worker's temp file is never named
+
+
+def test_null_is_the_default_of_an_optional_field(api, ref_clip):
+    answer = api.runsync({"text": TEXT, "ref_audio": data_uri(ref_clip[0]), "ref_text": ref_clip[1], "nfe_step": 8,
+                          "speed": None, "seed": None, "word_timings": False, "cross_fade": None, "export": None})
+    assert answer["status"] == "COMPLETED", answer
+    assert answer["output"]["timings"] is None and answer["output"]["audio_base64"]
 
 
 def test_a_streaming_job_yields_the_audio_in_pieces_that_join_to_the_final_file(tiny_env, tmp_path, ref_clip):
@@ -164,7 +230,7 @@ def test_a_streaming_job_yields_the_audio_in_pieces_that_join_to_the_final_file(
         job = requests.post(server.url + "/run", json={"input": {
             "text": long_text, "ref_audio": data_uri(ref_clip[0]), "ref_text": ref_clip[1], "nfe_step": 8,
             "word_timings": False}}, timeout=30).json()
-        streamed = requests.post(f"{server.url}/stream/{job['id']}", timeout=300).json()  # POST, locally
+        streamed = requests.post(f"{server.url}/stream/{job['id']}", timeout=PATIENCE).json()  # POST, locally
     finally:
         server.stop()
     assert streamed["status"] == "COMPLETED", streamed
@@ -182,7 +248,7 @@ def test_a_worker_that_cannot_serve_exits_at_start_with_the_reason(tiny_env, tmp
                            json.dumps({"input": {"text": "Hi", "voice": "x"}})], cwd=tmp_path, capture_output=True,
                           text=True, env=(worker_env(tiny_env, tmp_path / "data",
                                                           F5UI_CKPT=str(tmp_path / "missing.safetensors"))),
-                          timeout=120)
+                          timeout=PATIENCE)
     assert done.returncode == 1
     log = done.stdout + done.stderr
     assert "Fitness check failed" in log and "missing.safetensors does not exist" in log and "Job result" not in log
@@ -198,48 +264,123 @@ def worker(tiny_env, tmp_path):
     return Worker(from_env({**tiny_env, "F5UI_DATA_DIR": str(tmp_path / "data"), "F5UI_PRELOAD": "0"}))
 
 
-class _Peer:
-    """A local HTTP server that redirects, or trickles its body a byte at a time."""
+def test_export_without_a_bucket_is_refused_before_anything_is_generated(worker, monkeypatch):
+    """Links to a folder on the worker's disk would be no use to the caller: refused, with what to do."""
+    import f5ui.serverless as serverless
 
-    def __init__(self, mode: str) -> None:
-        import http.server
+    fetched = []
+    monkeypatch.setattr(serverless, "fetch_reference", lambda *a, **k: fetched.append(a))
+    error = json.loads(worker.handle({"input": {"text": "Hi", "ref_audio": "https://example.com/a.wav",
+                                                "export": True}})["error"])
+    assert error["field"] == "export" and error["error_type"] == "InvalidInput" and "F5UI_S3_BUCKET" in error["fix"]
+    assert fetched == [] and not list(worker.studio.output_dir.glob("*.wav"))
+
+
+# --- the worker's downloads (f5ui.fetch) ---------------------------------------------------------------
+
+class _Listener:
+    """A loopback TCP listener that counts connections: what an internal service would see."""
+
+    def __init__(self) -> None:
+        import socket
         import threading
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                if mode == "redirect":
-                    self.send_response(302)
-                    self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
-                    self.end_headers()
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+
+        def accept() -> None:
+            while True:
+                try:
+                    conn, _ = self.sock.accept()
+                except OSError:
                     return
-                self.send_response(200)
-                self.send_header("Content-Type", "audio/wav")
-                self.end_headers()
-                for _ in range(40):
-                    self.wfile.write(b"x")
-                    self.wfile.flush()
-                    time.sleep(0.1)
+                self.connections += 1
+                conn.close()
 
-            def log_message(self, *args) -> None:  # noqa: ANN002
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/clip.wav"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=accept, daemon=True).start()
 
 
-def test_a_reference_download_follows_no_redirect_and_has_a_deadline():
-    from f5ui.serverless import JobError, _download
+def test_internal_addresses_are_refused_before_any_connection_with_one_answer(worker, monkeypatch):
+    import socket
 
-    redirect, slow = _Peer("redirect"), _Peer("slow")
-    with pytest.raises(JobError, match="redirect"):
-        _download(redirect.url, 1 << 20, 5.0)
+    import f5ui.serverless as serverless
+
+    listener = _Listener()
+    connects = []
+    real_connect = socket.create_connection
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: connects.append(a) or real_connect(*a, **k))
+    port = listener.port
+    urls = [f"https://127.0.0.1:{port}/a.wav", f"https://localhost:{port}/a.wav", f"https://0x7f000001:{port}/a.wav",
+            f"https://2130706433:{port}/a.wav", f"https://[::1]:{port}/a.wav", f"https://[::ffff:127.0.0.1]:{port}/a",
+            f"https://127.1:{port}/a.wav", "https://10.0.0.8/a.wav", "https://192.168.1.1/a.wav",
+            "https://172.16.0.1/a.wav", "https://169.254.169.254/latest/meta-data/", "https://100.64.0.1/a.wav",
+            "https://[fd00::1]/a.wav", "https://[fe80::1]/a.wav", "https://0.0.0.0/a.wav", "https://224.0.0.1/a",
+            "https://user:secret@example.com/a.wav", "https://:secret@example.com/a.wav"]
+    answers = set()
+    for url in urls:
+        with pytest.raises(serverless.JobError) as caught:
+            serverless.fetch_reference(url, worker.jobs_dir, 1 << 20, 30.0)
+        assert caught.value.field == "ref_audio"
+        answers.add((caught.value.message, caught.value.fix))
+    assert len(answers) == 1 and next(iter(answers))[0] == serverless.FETCH_FAILED  # one text for every failure
+    assert connects == [] and listener.connections == 0  # refused before any connection was made
+    listener.sock.close()
+
+
+def test_one_deadline_covers_connect_headers_and_body(monkeypatch):
+    """A loopback server sending its answer, headers included, one byte every 0.5 s: with the address check
+    relaxed (f5ui.fetch.allowed_address monkeypatched to accept loopback), the deadline itself is tested."""
+    import f5ui.fetch as fetch
+    from tests.http_peers import Trickle
+
+    monkeypatch.setattr(fetch, "allowed_address", lambda address: True)
+    slow = Trickle(every=0.5)  # about 40 s for the whole answer
     started = time.monotonic()
-    with pytest.raises(JobError, match="took longer than 1 s"):  # each read is quick; the whole is not
-        _download(slow.url, 1 << 20, 1.0)
-    assert time.monotonic() - started < 2.5
-    redirect.server.shutdown()
-    slow.server.shutdown()
+    with pytest.raises(fetch.FetchFailed, match="took longer than 2 s"):
+        fetch.download(f"http://127.0.0.1:{slow.port}/clip.wav", 1 << 20, 2.0)
+    assert time.monotonic() - started < 10 and slow.connections == 1
+    quick = Trickle(every=0.0)
+    assert fetch.download(f"http://127.0.0.1:{quick.port}/clip.wav", 1 << 20, 30.0) == (b"RIFF", "audio/wav")
+    slow.stop()
+    quick.stop()
+
+
+def test_redirects_errors_and_oversize_answers_are_one_failure(worker, monkeypatch):
+    import http.server
+    import threading
+
+    import f5ui.fetch as fetch
+    import f5ui.serverless as serverless
+
+    monkeypatch.setattr(fetch, "allowed_address", lambda address: True)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path == "/redirect":
+                self.send_response(302)
+                self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+                self.end_headers()
+            elif self.path == "/missing":
+                self.send_error(404)
+            else:
+                self.send_response(200)
+                self.send_header("Content-Length", str(3 << 20))
+                self.end_headers()
+                self.wfile.write(b"x" * (3 << 20))
+
+        def log_message(self, *args) -> None:  # noqa: ANN002
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    for path, reason in (("/redirect", "HTTP 302"), ("/missing", "HTTP 404"), ("/big", "announced")):
+        with pytest.raises(fetch.FetchFailed, match=reason):
+            fetch.download(base + path, 1 << 20, 10.0)
+        with pytest.raises(serverless.JobError, match="could not be downloaded"):
+            serverless._fetch(base + path, 1 << 20, 10.0)
+    server.shutdown()
 
 
 def test_requests_are_checked_before_anything_is_fetched(worker, monkeypatch):
@@ -247,10 +388,10 @@ def test_requests_are_checked_before_anything_is_fetched(worker, monkeypatch):
 
     fetch, fetched = serverless.fetch_reference, []
     monkeypatch.setattr(serverless, "fetch_reference", lambda *a, **k: fetched.append(a))
-    with pytest.raises(serverless.JobError, match="Unknown audio_format"):
+    with pytest.raises(serverless.JobError, match="needs an S3 bucket"):
         worker._request({"input": {"text": "Hi", "ref_audio": "https://example.com/a.wav", "export": True,
                                    "audio_format": "wma"}})
-    with pytest.raises(UserFacingError, match="characters long"):
+    with pytest.raises(serverless.JobError, match="characters long"):
         worker._request({"input": {"text": "x" * 6000, "ref_audio": "https://example.com/a.wav"}})
     assert fetched == []
     big = "data:audio/wav;base64," + "A" * (int(worker.settings.max_upload_mb * 2**20) * 4 // 3 + 8)

@@ -18,6 +18,8 @@ from f5ui.codecs import encode_stream
 from f5ui.engine.chunking import MIN_FIRST_CHUNK_BYTES, plan_chunks
 from f5ui.schema import GenerationParams
 from f5ui.streaming import Done, Piece
+from tests.helpers import PATIENCE
+from tests.test_browser import wait_for_upload
 
 SENTENCE = "This studio clones a voice from a short recording and speaks any text you type. "
 EIGHT_CHUNKS = SENTENCE * 7  # with the human reference clip: 8 chunks (the first sentence split in two)
@@ -77,7 +79,7 @@ def test_a_stream_left_early_stops_the_generation(studio, ref_clip):
     first = next(stream)
     assert isinstance(first, Piece)
     stream.close()  # the consumer goes away
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + PATIENCE
     while any(t.name == "f5ui-stream" for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(t.name == "f5ui-stream" for t in threading.enumerate())
@@ -101,7 +103,7 @@ def test_a_speech_client_that_hangs_up_stops_the_generation_at_the_next_chunk(st
     next(chunks)
     chunks.close()  # the client went away
     hung_up.set()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + PATIENCE
     while any(t.name == "f5ui-stream" for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(t.name == "f5ui-stream" for t in threading.enumerate())
@@ -144,7 +146,7 @@ LIVE_STATE = """() => { const a = document.querySelector('#live-audio audio');
     return {src: a ? a.src : null, t: a ? a.currentTime : 0, final: done ? done.href : null}; }"""
 
 
-def _watch(page, until_final_changes_from=None, timeout: float = 120) -> dict:
+def _watch(page, until_final_changes_from=None, timeout: float = PATIENCE) -> dict:
     """Poll the live player until the finished take is shown: when playback began, and the states."""
     started, first_sound, states = time.monotonic(), None, []
     while time.monotonic() - started < timeout:
@@ -169,7 +171,7 @@ def test_audio_plays_in_the_browser_while_later_chunks_generate(chromium, live_a
     page.locator("#ref-audio input[type=file]").set_input_files(str(ref))
     page.locator("#ref-text textarea").fill(ref_text)
     page.locator("#gen-text textarea").fill(EIGHT_CHUNKS)  # long enough that playing starts well before the end
-    page.wait_for_timeout(500)
+    wait_for_upload(page, "#ref-audio")
     page.locator("#generate-btn").click()
     first = _watch(page)
     assert first["first_sound"] is not None, "the live player never played"
@@ -258,7 +260,7 @@ def test_stream_encoding_is_heard_before_the_input_ends(name, container):
     def pieces():
         for index, piece in enumerate(np.array_split(tone, 5)):
             if index == 3:
-                deadline = time.monotonic() + 20
+                deadline = time.monotonic() + 120
                 while duration(b"".join(chunks)) < 1.0 and time.monotonic() < deadline:
                     time.sleep(0.05)
                 heard_early.append(duration(b"".join(chunks)))

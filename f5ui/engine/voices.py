@@ -134,6 +134,8 @@ class VoiceLibrary:
         return next((v for v in self.list() if v.name.casefold() == key), None)
 
     def get(self, name: str) -> Voice:
+        if not isinstance(name, str) or not name.strip():
+            check_name(name)  # says the voice needs a name
         voice = self.find(name) if isinstance(name, str) else None
         if voice is None:
             names = ", ".join(v.name for v in self.list()) or "none saved yet"

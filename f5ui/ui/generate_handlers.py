@@ -22,16 +22,26 @@ from .actions import AUTO, aligner_choice, caller_of, shown_as
 from .timing_view import subtitle_file_list
 from .voices import NONE
 
+DEFAULTS = GenerationParams()
+
+
+def _or(value, default):  # noqa: ANN001, ANN202
+    """An input a caller left off (null) takes its default."""
+    return default if value is None else value
+
 
 def _request(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,  # noqa: ANN001, ANN202
              remove_silence, word_timings=True, aligner=AUTO, voice=NONE, max_takes=0, normalize_loudness=False,
              progress=None, request=None):
+    # Null randomize_seed means "not asked": a given seed is used, a null one is random.
     random_seed = bool(randomize_seed) or seed is None or seed < 0
-    params = GenerationParams(speed=speed, nfe_step=int(nfe_step), cfg_strength=cfg_strength, cross_fade=cross_fade,
+    params = GenerationParams(speed=_or(speed, DEFAULTS.speed), nfe_step=int(_or(nfe_step, DEFAULTS.nfe_step)),
+                              cfg_strength=_or(cfg_strength, DEFAULTS.cfg_strength),
+                              cross_fade=_or(cross_fade, DEFAULTS.cross_fade),
                               seed=None if random_seed else int(seed), remove_silence=bool(remove_silence),
                               max_takes=int(max_takes or 0), normalize_loudness=bool(normalize_loudness))
-    options = {"word_timings": bool(word_timings), "aligner": aligner_choice(aligner), "voice": voice or None,
-               "caller": caller_of(request)}
+    options = {"word_timings": bool(_or(word_timings, True)), "aligner": aligner_choice(aligner),
+               "voice": voice or None, "caller": caller_of(request)}
     if progress is not None:
         options["progress"] = lambda fraction, desc: progress(fraction, desc=desc)
     return (ref_audio, ref_text or "", gen_text or "", params), options

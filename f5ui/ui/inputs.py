@@ -3,8 +3,9 @@
 A browser sends what the widget allows; a program can send anything: "no" for a checkbox
 (which Python reads as true), NaN or a string for a number. Each component here checks its
 payload first and answers a bad one with a message that names the setting and what it takes.
-The instance's preprocess is wrapped rather than subclassed: Gradio writes a .pyi stub next to
-the module of every Component subclass when it is imported."""
+Null (what a JS or raw-HTTP caller sends for an input it leaves off) passes as None, unconverted:
+the handler uses the input's default. The instance's preprocess is wrapped rather than subclassed:
+Gradio writes a .pyi stub next to the module of every Component subclass when it is imported."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def _guard(component: gr.components.Component, check: Callable[[Any], None]) -> 
     convert = component.preprocess
 
     def preprocess(payload: Any) -> Any:
+        if payload is None:  # left off: the handler's default (a Slider's own preprocess fails on None)
+            return None
         check(payload)
         return convert(payload)
 
@@ -56,8 +59,6 @@ def seed_number(**kwargs: Any) -> gr.Number:
     """The seed: a whole number from 0 to MAX_SEED, or -1 (random)."""
 
     def check(payload: Any) -> None:
-        if payload is None:
-            return
         if not _is_number(payload) or payload != int(payload) or not -1 <= payload <= MAX_SEED:
             raise invalid(f"seed = {_shown(payload)} is out of range. Use a whole number from 0 to {MAX_SEED}, "
                           "or -1 for a random seed.")
@@ -69,7 +70,7 @@ def checkbox(label: str, api_name: str, **kwargs: Any) -> gr.Checkbox:
     """A checkbox that takes true or false only ("no" would otherwise read as true)."""
 
     def check(payload: Any) -> None:
-        if payload is not None and not isinstance(payload, bool):
+        if not isinstance(payload, bool):
             raise invalid(f"{api_name} must be true or false, not {_shown(payload)}.")
 
     return _guard(gr.Checkbox(label=label, **kwargs), check)

@@ -50,8 +50,9 @@ def build_save_voice(studio: Studio, ref_audio: gr.Audio, ref_text: gr.Textbox, 
         saved = gr.JSON(label="Saved voice", visible=False)
 
     def save_voice(audio, ref_text="", name="", overwrite=False, notes="", request: gr.Request = None):
-        with shown_as("save the voice"):
-            voice = studio.save_voice(audio, ref_text or "", name, notes or "", overwrite, caller=caller_of(request))
+        with shown_as("save the voice"):  # null (left off) is each input's default
+            voice = studio.save_voice(audio, ref_text or "", name or "", notes or "", bool(overwrite),
+                                      caller=caller_of(request))
         gr.Info(f"Saved the voice {voice.name!r} ({voice.duration:.1f} s).")
         return voice.public()
 
@@ -127,13 +128,13 @@ def register_voice_api(studio: Studio) -> None:
     def delete_voice(name: str, request: gr.Request) -> list[dict]:
         """Delete a saved voice; the voices that remain."""
         with shown_as("delete the voice"):
-            studio.delete_voice(name, caller=caller_of(request))
+            studio.delete_voice(name or "", caller=caller_of(request))  # null: no name, said as such
         return voices()
 
     def rename_voice(name: str, new_name: str, request: gr.Request) -> dict:
         """Give a saved voice another name."""
         with shown_as("rename the voice"):
-            return studio.rename_voice(name, new_name, caller=caller_of(request)).public()
+            return studio.rename_voice(name or "", new_name or "", caller=caller_of(request)).public()
 
     def sync_voices(request: gr.Request) -> dict:
         """Push saved voices to the S3 bucket's voices/ prefix and take in the ones found there."""
