@@ -26,6 +26,7 @@ from .retention import Retention
 from .schema import READY
 from .service import Studio
 from .ui.app import build_app
+from .workers import shutdown_all
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -116,4 +117,7 @@ def serve(settings: Settings) -> None:
     projects_for(studio).start()  # runs the server stopped during go on (each waits for the model)
     diagnostics.start_background()  # torch, GPU, aligner imports, hub: seconds, off the main thread
     # Bounded graceful shutdown: open event streams would otherwise keep `docker stop` waiting for SIGKILL.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=3)
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=3)
+    finally:
+        shutdown_all()  # the decoder processes stop with the server
