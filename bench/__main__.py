@@ -2,9 +2,11 @@
 
 Measured side by side in one run, on this machine; prints one table of ratios and figures:
 service overhead vs bare infer_process, cold start, repeated and saved voices, streaming (time to
-first audio), alignment and the take check per audio second, projects (a run's overhead over direct
-generation, how long a request waits during a run), memory over 50 generations, and
-F5TTS_v1_Base's full-size architecture on the CPU. bench/gpu.py is the GPU counterpart."""
+first audio), alignment and the take check per audio second, the check's cost from 30 to 600 s of
+audio, a take with the check on ÷ off, the longest /health answer while a take and a 600 s /check
+run, projects (a run's overhead over direct generation, how long a request waits during a run),
+memory over 50 generations, and F5TTS_v1_Base's full-size architecture on the CPU. bench/gpu.py is
+the GPU counterpart."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from bench import bench_alignment, bench_check, bench_generate, bench_projects  # noqa: E402
+from bench import bench_alignment, bench_check, bench_freeze, bench_generate, bench_projects  # noqa: E402
 
 SENTENCE = "This studio clones a voice from a short recording and speaks any text you type. "
 Row = tuple[str, str, str]  # measure, result, target or note
@@ -245,6 +247,7 @@ def main() -> None:
     rows += saved_voice_after_restart(env)
     rows += streaming(env)
     rows += alignment_and_check()
+    rows += bench_freeze.rows(env, args.quick)
     rows += bench_projects.rows(env, 2 if args.quick else 3)
     rows += memory(env, 10 if args.quick else 50)
     if not args.quick:

@@ -36,6 +36,7 @@ from .timing.base import Availability
 from .timing.check import WordChecker
 from .timing.recognize import FreeRecognizer, substituted
 from .timing.words import tokenize
+from .workers import WorkerLost
 
 log = logging.getLogger(__name__)
 
@@ -149,16 +150,18 @@ class Checkup:
             self._fail("speaker similarity", exc)
             return None
 
-    def _word_verdicts(self, speech: np.ndarray, tokens: list, language: str) -> list[WordVerdict] | None:
-        """`speech`: 16 kHz mono."""
+    def _word_verdicts(self, speech: np.ndarray, tokens: list, language: str) -> tuple[list[WordVerdict] | None, str]:
+        """`speech`: 16 kHz mono. The verdicts (None: no word check), and a note when its deadline stopped it."""
         parts = dict(self.parts(language))
         if not tokens or not parts["word check"].ok:
-            return None
+            return None, ""
         try:
-            words = self.words.check(speech, tokens)
+            words, note = self.words.check_within(speech, tokens)
+        except WorkerLost as exc:  # this take goes unchecked, with the reason; the check itself still works
+            return None, f"the word check could not run: {exc}"
         except Exception as exc:
             self._fail("word check", exc)
-            return None
+            return None, ""
         if parts["recognizer"].ok:
             try:
                 heard = self.recognizer.hear(speech, language)
@@ -169,19 +172,19 @@ class Checkup:
                 if words[i].status == "spoken" and words[i].checked:
                     w = words[i]
                     words[i] = WordVerdict(w.word, "garbled", w.start, w.end, w.repeats, w.checked)
-        return words
+        return words, note
 
     def verdict(self, samples: np.ndarray, rate: int, text: str, reference: np.ndarray | None,
                 language: str) -> TakeVerdict:
         """The check of `samples` against `text` (and the reference voice's embedding)."""
         tokens = tokenize(clean_text(text))
         speech = resample(samples, rate)  # once, for the word check and the speaker encoder
-        words = self._word_verdicts(speech, tokens, language)
+        words, note = self._word_verdicts(speech, tokens, language)
         checked = words is not None
         if words is None:
             words = [WordVerdict(t.text, "spoken", 0.0, 0.0, checked=False) for t in tokens]
         take = None if reference is None else self._embed(speech, SPEECH_RATE)
-        return TakeVerdict(words, cosine(reference, take), checked)
+        return TakeVerdict(words, cosine(reference, take), checked, note)
 
     # --- generation --------------------------------------------------------------------------
     def judge_for(self, reference: PreparedReference, language: str | None = None):  # noqa: ANN201 - engine.Judge
@@ -209,6 +212,8 @@ class Checkup:
         overall = _overall_similarity(result.chunk_reports, result.chunk_spans)
         loudness = self._loudness(audio)
         notes = self.notes(language)  # after every part ran: a part that broke just now is named
+        notes += [f"chunk {chunk.index + 1}: {chunk.kept.verdict.note}" for chunk in result.chunk_reports
+                  if chunk.kept.verdict is not None and chunk.kept.verdict.note]
         still = [w.word for w in words if w.status != "spoken"]
         if still and max_takes > 1:
             notes.append(f"after {max_takes} takes, still flagged: {', '.join(still)}")
@@ -236,6 +241,9 @@ class Checkup:
             return None
         try:
             said = self.words.spoken_prefix(resample(samples, rate), tokens)
+        except WorkerLost as exc:  # this request goes without the cut; the check itself still works
+            log.warning("Reference text not checked against the clip: %s", exc)
+            return None
         except Exception as exc:
             self._fail("word check", exc)
             return None
@@ -269,7 +277,7 @@ class Checkup:
             embedding = self._embed(ref.samples, ref.sample_rate)
         verdict = self.verdict(audio.samples, audio.sample_rate, text, embedding, language)
         loudness = self._loudness(audio)
-        notes = self.notes(language)
+        notes = self.notes(language) + ([verdict.note] if verdict.note else [])
         if reference_path is None:
             notes.append("no reference given: speaker similarity not measured")
         chunk = ChunkReport(0, text, [ChunkTake(0, verdict)], 0)

@@ -136,6 +136,17 @@ class Settings:
                                      "normalized to when asked.")
     max_align_seconds: float = setting("F5UI_MAX_ALIGN_SECONDS", 600.0, "Longest audio accepted for word alignment, "
                                        "in seconds; longer audio is refused with a message.")
+    decoder_processes: int = setting("F5UI_DECODER_PROCESSES", 2, "Worker processes for the CPU-bound decoders "
+                                     "(the word check, pocketsphinx alignment), which hold up every other request "
+                                     "while they run in the server's process: one checks the take being generated, "
+                                     "one serves a /check or /align meanwhile (about 150 MB each). 0 decodes in the "
+                                     "server's process (for debugging: requests then wait for every decode).")
+    decode_deadline: float = setting("F5UI_DECODE_DEADLINE", 0.5, "Seconds of decoding a word check or an "
+                                     "alignment may spend per second of its audio (at least "
+                                     "F5UI_DECODE_DEADLINE_FLOOR); past it, it answers with what it has and says so "
+                                     "(words not reached: unchecked, or timed by the estimate). About 0.1 is used.")
+    decode_deadline_floor: float = setting("F5UI_DECODE_DEADLINE_FLOOR", 20.0, "Seconds of decoding any word check "
+                                           "or alignment may spend, however short its audio.")
     max_upload_mb: float = setting("F5UI_MAX_UPLOAD_MB", 50.0, "Largest upload, in MB: what one request carries, "
                                    "all its files together; larger uploads are refused (HTTP 413).")
     max_upload_files: int = setting("F5UI_MAX_UPLOAD_FILES", 8, "Files one upload request may carry; more are "

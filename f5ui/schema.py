@@ -163,6 +163,7 @@ class TakeVerdict:
     words: list[WordVerdict] = field(default_factory=list)
     similarity: float | None = None  # cosine of speaker embeddings, take vs reference
     checked: bool = True  # False: no word check ran (its reason is in the report's notes)
+    note: str = ""  # what the check could not do for this take (its deadline stopped it)
 
     def flagged(self, status: WordStatus) -> list[str]:
         return [w.word for w in self.words if w.status == status]
@@ -180,7 +181,8 @@ class TakeVerdict:
 
     def to_dict(self) -> dict[str, Any]:
         return {"missing": self.flagged("missing"), "repeated": self.flagged("repeated"),
-                "garbled": self.flagged("garbled"), "similarity": self.similarity, "checked": self.checked}
+                "garbled": self.flagged("garbled"), "similarity": self.similarity, "checked": self.checked,
+                **({"note": self.note} if self.note else {})}
 
 
 @dataclass

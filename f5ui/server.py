@@ -29,6 +29,7 @@ from .retention import Retention
 from .schema import READY
 from .service import Studio
 from .ui.app import build_app
+from .workers import shutdown_all
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -142,5 +143,8 @@ def serve(settings: Settings) -> None:
     diagnostics.start_background()  # torch, GPU, aligner imports, hub: seconds, off the main thread
     # Bounded graceful shutdown: open event streams would otherwise keep `docker stop` waiting for SIGKILL.
     # Connection limits, the header/read timeout and the security headers: f5ui/listener.py.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=3,
-                **server_options(settings))
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=3,
+                    **server_options(settings))
+    finally:
+        shutdown_all()  # the decoder processes stop with the server

@@ -45,6 +45,7 @@ from .schema import (
 from .streaming import Piece, Stream, stream_call
 from .text import request_text
 from .timing.chain import AlignmentChain
+from .timing.sphinx_models import decoder_pool
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class Studio:
                                          trim_text=self.checkup.kept_text)
         self.output_dir = settings.writable_dir("outputs")
         self.aligner = AlignmentChain(settings)
+        self.decoders = decoder_pool(settings)
         self.voices = VoiceLibrary(settings.writable_dir("voices"), settings.max_voices,
                                    int(settings.max_voices_mb * 2**20))
         self.takes = TakeLog(self.output_dir / "takes")
@@ -76,6 +78,8 @@ class Studio:
         """Begin loading the model (and the take check's models) in the background, if configured to preload."""
         if self.settings.preload:
             self.model.ensure_loading()
+            if self.settings.check or "sphinx" in self.aligner.order:
+                self.decoders.start()  # pocketsphinx's processes (the word check's and the aligner's)
             if self.settings.check:
                 threading.Thread(target=self.checkup.load, name="checkup-load", daemon=True).start()
 

@@ -64,6 +64,23 @@ class Stream(Generic[T]):
         self._items.close()
 
 
+class Sink:
+    """What a streamed call is given as its `on_audio`: takes each piece, and raises Cancelled in the
+    call once the consumer went away. `stopped()` lets the call ask before it starts more work (the
+    engine asks before it starts generating the next chunk)."""
+
+    def __init__(self, items: queue.Queue, stop: threading.Event) -> None:
+        self._items, self._stop = items, stop
+
+    def __call__(self, samples: np.ndarray, rate: int) -> None:
+        if self._stop.is_set():
+            raise Cancelled("the stream's consumer went away")
+        self._items.put((samples, rate))
+
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+
 def stream_call(call: Callable[[OnAudio], T], name: str = "f5ui-stream") -> Stream[T]:
     """Run `call(on_audio)` in a thread; yield each piece it reports, then Done(result). An
     exception in the call is raised here, after the pieces before it."""
@@ -74,14 +91,9 @@ def _run(call: Callable[[OnAudio], T], name: str, stop: threading.Event) -> Iter
     items: queue.Queue = queue.Queue()
     outcome: dict[str, object] = {}
 
-    def on_audio(samples: np.ndarray, rate: int) -> None:
-        if stop.is_set():
-            raise Cancelled("the stream's consumer went away")
-        items.put((samples, rate))
-
     def run() -> None:
         try:
-            outcome["result"] = call(on_audio)
+            outcome["result"] = call(Sink(items, stop))
         except BaseException as exc:  # handed to the consumer
             outcome["error"] = exc
         finally:

@@ -22,6 +22,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -240,3 +241,54 @@ def human_clip() -> Path:
     from importlib.resources import files
 
     return Path(str(files("f5_tts").joinpath("infer/examples/basic/basic_ref_en.wav")))
+
+
+@dataclass
+class Recording:
+    wav: Path
+    text: str  # the script: CHECK_SENTENCES in the order spoken
+    starts: list[float | None]  # ground-truth start of each script word (None where not known)
+    sentences: list[int]  # the CHECK_SENTENCES index of each clip, in order
+    spans: list[tuple[float, float]]  # where each clip is, in seconds
+
+
+def recording(cache_dir: Path, seconds: float, max_chars: int | None = None,
+              say: Callable[[int, int], str] | None = None) -> Recording:
+    """A long recording made of CHECK_SENTENCES clips (both readings in turn) with pauses between
+    them, exactly `seconds` long (16 kHz mono int16): as many clips as fit in `seconds` (and whose
+    text fits in `max_chars`), the pauses sized to fill the rest. `say(n, i)` gives what the n-th clip
+    (sentence i) says instead of the sentence, e.g. with a word left out (its words have no truth)."""
+    import soundfile as sf
+
+    from f5ui.audio import read_audio, resample
+    from f5ui.timing.words import tokenize
+
+    rate = 16000
+    order = [(i, reading) for reading in (0, 1) for i in range(len(CHECK_SENTENCES))]
+    chosen: list = []
+    speech = chars = 0.0
+    while True:
+        i, reading = order[len(chosen) % len(order)]
+        said = say(len(chosen), i) if say else CHECK_SENTENCES[i]
+        c = clip(cache_dir, said, *check_speaker(i, reading))
+        audio = read_audio(c.wav)
+        length = audio.duration + 0.4  # and at least 0.4 s of pause after it
+        if speech + length > seconds or (max_chars and chars + len(CHECK_SENTENCES[i]) + 1 > max_chars):
+            break
+        chosen.append((i, c, resample(audio.samples, audio.sample_rate, rate), said == CHECK_SENTENCES[i]))
+        speech, chars = speech + length, chars + len(CHECK_SENTENCES[i]) + 1
+    gap = int((seconds * rate - sum(len(x) for _, _, x, _ in chosen)) / len(chosen))
+    out, starts, spans, at = [], [], [], 0
+    for i, c, x, whole in chosen:
+        spans.append((at / rate, (at + len(x)) / rate))
+        tokens = tokenize(CHECK_SENTENCES[i])
+        starts += [None if t is None else round(t + at / rate, 3)
+                   for t in (c.truth_for(tokens) if whole else [None] * len(tokens))]
+        out += [x, np.zeros(gap, dtype=np.float32)]
+        at += len(x) + gap
+    samples = np.concatenate(out)
+    samples = np.concatenate([samples, np.zeros(int(seconds * rate) - len(samples), dtype=np.float32)])
+    key = hashlib.sha256(repr([c.wav.name for _, c, _, _ in chosen]).encode()).hexdigest()[:12]
+    path = Path(cache_dir) / f"recording-{int(seconds)}s-{key}.wav"
+    sf.write(str(path), samples, rate, subtype="PCM_16")
+    return Recording(path, " ".join(CHECK_SENTENCES[i] for i, *_ in chosen), starts, [i for i, *_ in chosen], spans)

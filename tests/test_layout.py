@@ -12,7 +12,7 @@ from tests.helpers import ROOT
 PACKAGE = ROOT / "f5ui"
 MAX_LINES = 400
 GROUND = {"config", "schema", "errors", "text", "paths", "packages", "hub", "device", "audio", "codecs", "logs",
-          "hosting", "streaming", "accounts", "fetch", "hangups"}
+          "hosting", "streaming", "accounts", "fetch", "workers", "hangups"}
 ROOMS = {"engine", "timing", "export", "quality"}  # siblings: none imports another
 # checkup and the service compose the rooms; diagnostics reads them (and never the service).
 APART = {("service", "diagnostics"), ("diagnostics", "service"), ("checkup", "diagnostics"), ("diagnostics", "checkup")}

@@ -63,6 +63,30 @@ def test_sphinx_aligns_every_sentence_of_the_larger_set(chain, tmp_path_factory)
     assert mean <= SPHINX_LIMIT
 
 
+@pytest.mark.parametrize("hints", [False, True], ids=["found by a first decode", "from chunk hints"])
+def test_sphinx_aligns_a_long_recording_in_pieces_as_closely_as_single_clips(chain, tmp_path_factory, hints):
+    """75 s of sentences with pauses: aligned piece by piece, each piece's words found by a first
+    decode against its window of the script, or known from the generation's chunks (here: each
+    sentence a chunk); the word starts as close as on the clips alone."""
+    from f5ui.audio import read_audio
+    from f5ui.timing.pieces import cut
+    from tests.speech import recording
+
+    long = recording(clip_dir(tmp_path_factory), 75)
+    audio = read_audio(long.wav)
+    assert len(cut(audio.samples)) >= 5
+    chunks = [(CHECK_SENTENCES[i], start, end) for i, (start, end) in zip(long.sentences, long.spans)]
+    result = chain.align_samples(audio.samples, audio.sample_rate, long.text, chunk_hints=chunks if hints else None,
+                                 backend="sphinx")
+    assert result.backend == "sphinx" and not any(w.interpolated for w in result.words), result.attempts
+    errors = [abs(w.start - t) for w, t in zip(result.words, long.starts) if t is not None]
+    assert len(errors) >= 0.8 * len(result.words) > 150
+    print(f"sphinx on a 75 s recording ({len(result.words)} words, in pieces{' from chunk hints' if hints else ''}): "
+          f"mean word-start error "
+          f"{np.mean(errors) * 1000:.1f} ms, {sum(e > 0.1 for e in errors)} words off by more than 100 ms")
+    assert np.mean(errors) <= SPHINX_LIMIT
+
+
 def test_estimate_uses_chunk_hints(chain, clips):
     """Two clips back to back, with the generation's chunk boundaries as hints."""
     import soundfile as sf

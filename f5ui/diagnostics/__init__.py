@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import alignment, export, model, network, projects, quality, security, storage, system
+from . import alignment, decoders, export, model, network, projects, quality, security, storage, system
 from .context import Context
 from .core import Diagnostics
 
@@ -16,7 +16,7 @@ FAST = (system.python, system.packages, model.f5tts, model.model_config, model.c
 SLOW = (("aligners", (alignment.aligners,)), ("torch", (system.torch_and_gpu,)), ("hub", (network.hub,)),
         ("imports", (alignment.import_probes, export.boto3_imports)), ("whisperx model", (alignment.whisperx_model,)),
         ("google key", (alignment.google_key,)), ("s3", (export.s3_access,)), ("quality", (quality.quality_parts,)))
-LIVE = (model.model_state,)
+LIVE = (model.model_state, decoders.decoder_processes)
 
 
 def create_diagnostics(context: Context) -> Diagnostics:

@@ -7,12 +7,15 @@ can be reproduced."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import random
 import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,6 +24,7 @@ import numpy as np
 from ..audio import read_audio, save_spectrogram_image, write_wav
 from ..errors import InputError
 from ..schema import ChunkReport, ChunkTake, GenerationParams, PreparedReference, Progress, SynthesisResult, TakeVerdict
+from ..streaming import Cancelled, Sink
 from ..text import request_text
 from .chunk_inference import infer_chunk
 from .chunking import MAX_REF_TEXT_CHARS, check_reference_text, chunk_spans, plan_chunks
@@ -185,10 +189,12 @@ def _chunk_on_gpu(key: int, take: Plan, index: int, seed: int) -> tuple[np.ndarr
 
 def stream(service: ModelService, take: Plan, progress: Progress = lambda fraction, desc: None,
            timings: dict[str, float] | None = None, judge: Judge | None = None,
-           max_takes: int = 1) -> Iterator[tuple[np.ndarray, int]]:
+           max_takes: int = 1, stopped: Callable[[], bool] | None = None) -> Iterator[tuple[np.ndarray, int]]:
     """The take's audio as it is generated: (samples, sample rate) pieces that, joined, are the
     final audio. With a `judge`, a chunk whose take it flags is made again with a new seed, up to
-    `max_takes` takes, and the best one is kept. After the last piece, `take.mels`
+    `max_takes` takes, and the best one is kept; a piece is given out only once its chunk is judged.
+    The next chunk generates while a chunk is judged (the judge's decoders run in other processes),
+    unless `stopped()` says the audio's consumer went away. After the last piece, `take.mels`
     and `take.reports` hold every chunk's kept take and what was tried."""
     from f5_tts.infer.utils_infer import target_sample_rate
 
@@ -200,31 +206,48 @@ def stream(service: ModelService, take: Plan, progress: Progress = lambda fracti
     fader = CrossFader(int(take.params.cross_fade * target_sample_rate))
     take.mels, take.reports = [], []
     timings["inference"] = timings["check"] = 0.0
-    for index, text in enumerate(take.chunks):
-        tried: list[ChunkTake] = []
-        generated: list[tuple[np.ndarray, np.ndarray]] = []
-        for attempt in range(max(1, max_takes)):
-            done = (index + attempt / max(1, max_takes)) / len(take.chunks)
-            what = f"Generating chunk {index + 1} of {len(take.chunks)}" + (f", take {attempt + 1}" if attempt else "")
+    takes, count = max(1, max_takes), len(take.chunks)
+    model = ThreadPoolExecutor(1, thread_name_prefix="f5ui-generate")  # one chunk at a time, beside the judge
+
+    def generate(index: int, attempt: int) -> Future:
+        done = (index + attempt / takes) / count
+        what = f"Generating chunk {index + 1} of {count}" + (f", take {attempt + 1}" if attempt else "")
+
+        def run() -> tuple[np.ndarray, np.ndarray]:
             progress(0.1 + 0.85 * done, what)
-            seed = chunk_seed(take.seed, index, attempt)
-            wave, mel = _generate_timed(service, take, index, seed, timings)
-            generated.append((wave, mel))
-            started = time.perf_counter()
-            verdict = judge(index, text, wave, target_sample_rate) if judge is not None else None
-            timings["check"] += time.perf_counter() - started
-            tried.append(ChunkTake(seed, verdict))
-            if verdict is None or verdict.ok:
-                break
-            log.info("Chunk %d, take %d flagged (missing %s, repeated %s, garbled %s)", index + 1, attempt + 1,
-                     verdict.flagged("missing"), verdict.flagged("repeated"), verdict.flagged("garbled"))
-        kept = choose(tried)
-        take.reports.append(ChunkReport(index, text, tried, kept))
-        wave, mel = generated[kept]
-        take.mels.append(mel)
-        ready = fader.push(wave)
-        if len(ready):
-            yield ready, target_sample_rate
+            return _generate_timed(service, take, index, chunk_seed(take.seed, index, attempt), timings)
+
+        return model.submit(contextvars.copy_context().run, run)  # Gradio's progress lives in the context
+
+    try:
+        upcoming = generate(0, 0)
+        for index, text in enumerate(take.chunks):
+            tried: list[ChunkTake] = []
+            generated: list[tuple[np.ndarray, np.ndarray]] = []
+            for attempt in range(takes):
+                wave, mel = (upcoming if attempt == 0 else generate(index, attempt)).result()
+                generated.append((wave, mel))
+                if attempt == 0 and index + 1 < count:
+                    if stopped is not None and stopped():
+                        raise Cancelled("the take's consumer went away")
+                    upcoming = generate(index + 1, 0)  # made while this chunk is judged
+                began = time.perf_counter()
+                verdict = judge(index, text, wave, target_sample_rate) if judge is not None else None
+                timings["check"] += time.perf_counter() - began
+                tried.append(ChunkTake(chunk_seed(take.seed, index, attempt), verdict))
+                if verdict is None or verdict.ok:
+                    break
+                log.info("Chunk %d, take %d flagged (missing %s, repeated %s, garbled %s)", index + 1, attempt + 1,
+                         verdict.flagged("missing"), verdict.flagged("repeated"), verdict.flagged("garbled"))
+            kept = choose(tried)
+            take.reports.append(ChunkReport(index, text, tried, kept))
+            wave, mel = generated[kept]
+            take.mels.append(mel)
+            ready = fader.push(wave)
+            if len(ready):
+                yield ready, target_sample_rate
+    finally:  # a chunk still generating finishes before the model slot is given back
+        model.shutdown(wait=True, cancel_futures=True)
     rest = fader.finish()
     if len(rest):
         yield rest, target_sample_rate
@@ -261,10 +284,13 @@ def synthesize(
     take = plan(reference, text, params)
     timings: dict[str, float] = {}
     pieces = []
-    for piece, rate in stream(service, take, progress, timings, judge, max_takes):
-        pieces.append(piece)
-        if on_audio is not None:
-            on_audio(piece, rate)
+    stopped = on_audio.stopped if isinstance(on_audio, Sink) else None
+    # Closed on the way out, even when `on_audio` raises: the chunk still generating then ends here.
+    with closing(stream(service, take, progress, timings, judge, max_takes, stopped)) as pieces_made:
+        for piece, rate in pieces_made:
+            pieces.append(piece)
+            if on_audio is not None:
+                on_audio(piece, rate)
     return finish(take, np.concatenate(pieces), out_dir, timings, progress)
 
 

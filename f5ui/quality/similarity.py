@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 ENCODER_RATE = SPEECH_RATE
 MIN_SECONDS = 0.5  # shorter audio gives no stable embedding
+PIECE_SECONDS = 30.0  # longer audio is embedded in pieces (a chunk of a take is one)
 
 
 class SpeakerSimilarity:
@@ -72,11 +73,26 @@ class SpeakerSimilarity:
             log.info("Speaker encoder (resemblyzer) loaded on %s", self.device)
 
     def embed(self, samples: np.ndarray, sample_rate: int) -> np.ndarray | None:
-        """A unit-length embedding of the voice in `samples`, or None when there is too little speech."""
+        """A unit-length embedding of the voice in `samples`, or None when there is too little speech.
+        Long audio is embedded in pieces of PIECE_SECONDS, averaged by their length: resemblyzer's
+        preparation packs the whole audio in one call that holds the GIL (0.7 s for 600 s)."""
+        audio = resample(samples, sample_rate, ENCODER_RATE)
+        piece = int(PIECE_SECONDS * ENCODER_RATE)
+        if len(audio) <= piece:
+            return self._embed_piece(audio)
+        embedded = [(self._embed_piece(audio[a:a + piece]), len(audio[a:a + piece]))
+                    for a in range(0, len(audio), piece)]
+        parts = [(e, n) for e, n in embedded if e is not None]
+        if not parts:
+            return None
+        mean = sum(e * n for e, n in parts)
+        return mean / (np.linalg.norm(mean) or 1.0)
+
+    def _embed_piece(self, audio: np.ndarray) -> np.ndarray | None:
         from resemblyzer import preprocess_wav
 
         # preprocess_wav normalizes the volume and drops silences (webrtcvad)
-        speech = preprocess_wav(resample(samples, sample_rate, ENCODER_RATE), source_sr=ENCODER_RATE)
+        speech = preprocess_wav(audio, source_sr=ENCODER_RATE)
         if len(speech) < MIN_SECONDS * ENCODER_RATE:
             return None
         with self._lock:

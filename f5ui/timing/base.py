@@ -43,6 +43,7 @@ class BackendOutput:
     match_ratio: float | None = None  # share of script words the backend recognized (None: not measured)
     low_confidence: bool = False
     note: str = ""  # why confidence is low, shown to the user
+    stopped: str = ""  # why the backend stopped before the end (its deadline), when it did
 
 
 @dataclass(frozen=True)

@@ -175,7 +175,8 @@ class AlignmentChain:
                 duration: float, seconds: float) -> AlignmentResult:
         filled = sum(1 for w in words if w.interpolated)
         attempts.append(Attempt(name, "used", f"timed {len(words) - filled} of {len(words)} words"
-                                f"{f', {filled} interpolated' if filled else ''} in {seconds:.2f} s"))
+                                f"{f', {filled} interpolated' if filled else ''} in {seconds:.2f} s"
+                                f"{f'; {out.stopped}' if out.stopped else ''}"))
         notes = [out.note] if out.note else []
         low = bool(out.low_confidence) or name == LAST_RESORT
         if filled > MOSTLY_INTERPOLATED * len(words):

@@ -10,10 +10,15 @@ speech it otherwise does. "Garbled" words are the ones that are heard but fit th
 worse than the phones a free phone recognizer finds there.
 
 Measured on 24 espeak-ng sentences read twice (4 voices, 140–175 wpm), rendered whole, with a
-word left out and with a word said twice: 92 % of missing and 90 % of repeated words named
-exactly (98 % and 92 % at the word or beside it), 0.3 % of correct words flagged; the f5-tts
-human recording cut and spliced the same way: 6 of 7 and 7 of 7, none flagged falsely. 0.046 s
-of decoding per second of audio on 2 CPU cores.
+word left out and with a word said twice: 90 % of missing and 90 % of repeated words named
+exactly (96 % and 92 % at the word or beside it), 0.4 % of correct words flagged; the f5-tts
+human recording cut and spliced the same way: 6 of 7 and 7 of 7, none flagged falsely. About
+0.05 s of decoding per second of audio on 2 CPU cores, at any length.
+
+The decoding runs in the decoder processes (sphinx_decode.py, pool in sphinx_models.py). Audio
+longer than one piece (pieces.py) is decoded piece by piece, each against the window of the script
+it can hold, so the cost stays proportional to the audio; past its deadline a check stops and
+says which words it did not reach (they stay unchecked).
 
 `spoken_prefix` answers a narrower question with a grammar of the script's prefixes: how much of
 its text a reference clipped at a pause still says."""
@@ -22,48 +27,35 @@ from __future__ import annotations
 
 import difflib
 import logging
-import math
-from dataclasses import dataclass
 
 import numpy as np
 
-from ..codecs import pcm16
 from ..config import Settings
 from ..schema import WordVerdict
 from .base import SAMPLE_RATE, Availability, NeedsPackage
-from .pauses import original_time, squeeze
-from .sphinx_models import NO_PAUSES, phone_loop, word_decoder
+from .estimate import speech_spans
+from .pieces import Budget, cut, overlap_end, speech_seconds, window_end
+from .sphinx_decode import Heard, check_piece, lookup, spoken_prefix
+from .sphinx_models import decoder_pool
 from .words import Token
 
 log = logging.getLogger(__name__)
 
-SKIP_WEIGHT = 1e-12  # grammar weight of leaving a word out (vs ~1 for saying it)
-REPEAT_WEIGHT = 1e-16  # ...and of saying it twice
 GARBLED_FIT = 6.5  # fit worse than free phones by this: garbled (clean espeak words reach 6.0 at most)
 MIN_GARBLED_FRAMES = 8  # too short to judge below this (80 ms)
-BEAMS = {"beam": 1e-80, "wbeam": 1e-60, "pbeam": 1e-80}
 
-
-@dataclass
-class _Heard:
-    word: str  # dictionary form
-    start: float  # seconds, original timeline
-    end: float
-    cost: float  # -log acoustic score of the segment
-    first: int  # its first 10 ms frame in the squeezed audio
-    frames: int
+Judged = tuple[str, float, float, int]  # status, start, end, repeats of one script word
 
 
 class WordChecker(NeedsPackage):
-    """One pocketsphinx grammar decoder and one phone loop, shared under a lock."""
+    """The word check, run in the decoder processes."""
 
     name = "sphinx-check"
     package = module = "pocketsphinx"
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        self._decoder = None
-        self._loop = None
+        self.pool = decoder_pool(settings)
 
     def availability(self, language: str) -> Availability:
         missing = self.package_availability()
@@ -74,104 +66,114 @@ class WordChecker(NeedsPackage):
                                    "Set F5UI_LANGUAGE=en, or read the similarity and loudness figures only.")
         return Availability.yes("pocketsphinx, recognition constrained to the script")
 
-    def _decoders(self):  # noqa: ANN202
-        if self._decoder is None:
-            self._decoder = word_decoder(bestpath=False, fwdflat=False, **BEAMS, **NO_PAUSES)
-            self._loop = phone_loop()
-        return self._decoder, self._loop
-
     def load(self) -> None:
-        with self._lock:
-            self._decoders()
+        """Start the decoder processes and wait until their models are loaded."""
+        self.pool.warm()
 
     # --- the check ------------------------------------------------------------------------
     def check(self, samples: np.ndarray, tokens: list[Token]) -> list[WordVerdict]:
         """A verdict for every token (16 kHz mono `samples`). Words the dictionary lacks are
         not judged (their status is "spoken", unchecked)."""
-        squeezed, timeline = squeeze(np.asarray(samples, dtype=np.float32))
-        with self._lock:
-            decoder, loop = self._decoders()
-            spelled = [t.norm if decoder.lookup_word(t.norm) else None for t in tokens]
-            script = [s for s in spelled if s]
-            if not script:
-                return [WordVerdict(t.text, "spoken", 0.0, 0.0, checked=False) for t in tokens]
-            if not len(squeezed):  # no speech at all: nothing of the script was said
-                heard, loop_costs = None, None
+        return self.check_within(samples, tokens)[0]
+
+    def check_within(self, samples: np.ndarray, tokens: list[Token],
+                     budget: Budget | None = None) -> tuple[list[WordVerdict], str]:
+        """`check`, within a decoding budget (by default the deadline for the audio's length): the
+        verdicts, and a note when the deadline stopped it (the words it did not reach are unchecked)."""
+        samples = np.asarray(samples, dtype=np.float32)
+        duration = len(samples) / SAMPLE_RATE
+        budget = budget or Budget.for_audio(self.settings, duration)
+        phones = self.pool.run(lookup, [t.norm for t in tokens])
+        spelled = [t.norm if p else None for t, p in zip(tokens, phones)]
+        script = [s for s in spelled if s]
+        judged: list[Judged | None] = [None] * len(script)  # None: not reached
+        if script:
+            reached = self._walk(samples, script, [t.weight for t, s in zip(tokens, spelled) if s], judged, budget)
+        note = ""
+        if script and reached < len(script):
+            at = [t for t, s in zip(tokens, spelled) if s][reached]  # the first word not reached
+            note = (f"the word check {budget.describe(duration)}: {len(script) - reached} of {len(script)} words, "
+                    f"from “{at.text}” on, were not checked")
+            log.warning("Word check: %s", note)
+        verdicts, k = [], 0
+        for token, form in zip(tokens, spelled):
+            result = judged[k] if form is not None else None
+            k += form is not None
+            if result is None:
+                verdicts.append(WordVerdict(token.text, "spoken", 0.0, 0.0, checked=False))
             else:
-                heard = self._decode(decoder, pcm16(squeezed), script, timeline)
-                loop_costs = _frame_costs(loop, pcm16(squeezed), len(squeezed))
-        if heard is None:  # the decoder found no path at all: nothing here is the script
-            return [WordVerdict(t.text, "missing" if s else "spoken", 0.0, 0.0, checked=bool(s))
-                    for t, s in zip(tokens, spelled)]
-        return _verdicts(tokens, spelled, script, heard, loop_costs)
+                status, start, end, repeats = result
+                verdicts.append(WordVerdict(token.text, status, start, end, repeats=repeats))
+        return verdicts, note
+
+    def _walk(self, samples: np.ndarray, script: list[str], weights: list[int], judged: list[Judged | None],
+              budget: Budget) -> int:
+        """Decode the audio piece by piece, each against the window of the script it can hold; fill
+        `judged`; return how many script words were reached (all of them unless the budget ran out)."""
+        pieces = cut(samples)
+        spans = speech_spans(samples, SAMPLE_RATE) if len(pieces) > 1 else []
+        total_speech = speech_seconds(spans, 0.0, len(samples) / SAMPLE_RATE) or len(samples) / SAMPLE_RATE
+        rate = sum(weights) / total_speech  # script weight per second of speech
+        first = 0  # the first script word not yet placed
+        for n, (a, b) in enumerate(pieces):
+            last = n == len(pieces) - 1
+            if first >= len(script):
+                break  # speech after the script's end: nothing left to look for
+            if budget.exhausted:
+                return first
+            if len(pieces) == 1:
+                end = len(script)
+            else:
+                rest = speech_seconds(spans, a / SAMPLE_RATE, len(samples) / SAMPLE_RATE)
+                piece = speech_seconds(spans, a / SAMPLE_RATE, b / SAMPLE_RATE)
+                expected = rate * piece if last else sum(weights[first:]) * (piece / rest if rest > 0 else 1.0)
+                end = window_end(weights, first, expected, last)
+            window = script[first:end]
+            if last:  # every word left is judged here: what was not heard is missing
+                heard, seconds = self.pool.run(check_piece, samples[a:b], a / SAMPLE_RATE, window, False)
+                budget.spend(seconds)
+                judged[first:end] = _judge(window, heard, a / SAMPLE_RATE)
+                judged[end:] = [("missing", b / SAMPLE_RATE, b / SAMPLE_RATE, 0)] * (len(script) - end)
+                return len(script)
+            reach = int(overlap_end(spans, b / SAMPLE_RATE) * SAMPLE_RATE)  # the next piece's words are its own
+            heard, seconds = self.pool.run(check_piece, samples[a:reach], a / SAMPLE_RATE, window, True, True,
+                                           b / SAMPLE_RATE)
+            budget.spend(seconds)
+            placed = _placed(window, heard)
+            if placed:  # a piece that says none of its window (noise, music) places nothing
+                judged[first:first + placed] = _judge(window[:placed], heard, a / SAMPLE_RATE)
+                first += placed
+        return len(script) if first >= len(script) else first
 
     def spoken_prefix(self, samples: np.ndarray, tokens: list[Token]) -> int | None:
         """How many tokens of the script, from its start, `samples` say (a reference clipped at a
         pause says a prefix of its text); None when that cannot be told."""
-        squeezed, timeline = squeeze(np.asarray(samples, dtype=np.float32))
-        with self._lock:
-            decoder, _loop = self._decoders()
-            spelled = [(i, t.norm) for i, t in enumerate(tokens) if decoder.lookup_word(t.norm)]
-            if not spelled or not len(squeezed):
-                return None
-            # Every word after the first is optional together with the rest: w0 [w1 [w2 ...]].
-            body = " ".join(f"{w} [" for _, w in spelled[:-1]) + f" {spelled[-1][1]}" + " ]" * (len(spelled) - 1)
-            decoder.add_jsgf_string("prefix", f"#JSGF V1.0;\ngrammar prefix;\npublic <prefix> = {body} ;\n")
-            decoder.activate_search("prefix")
-            decoder.start_utt()
-            decoder.process_raw(pcm16(squeezed), no_search=False, full_utt=True)
-            decoder.end_utt()
-            hyp = decoder.hyp()
-            said = len(hyp.hypstr.split()) if hyp is not None else 0
+        phones = self.pool.run(lookup, [t.norm for t in tokens])
+        spelled = [(i, t.norm) for i, (t, p) in enumerate(zip(tokens, phones)) if p]
+        if not spelled:
+            return None
+        said, _seconds = self.pool.run(spoken_prefix, np.asarray(samples, dtype=np.float32), [w for _, w in spelled])
         if said == 0:
             return None
         return spelled[said - 1][0] + 1
 
-    def _decode(self, decoder, pcm: bytes, script: list[str], timeline: np.ndarray) -> list[_Heard] | None:  # noqa: ANN001
-        decoder.add_jsgf_string("check", _grammar(script))
-        decoder.activate_search("check")
-        decoder.start_utt()
-        decoder.process_raw(pcm, no_search=False, full_utt=True)
-        decoder.end_utt()
-        if decoder.hyp() is None:
-            return None
-        out = []
-        for seg in decoder.seg():
-            word = seg.word.split("(")[0]
-            if not word or word.startswith(("<", "[", "+")):  # "(NULL)" grammar nodes, fillers
-                continue
-            first, last = max(0, seg.start_frame), max(seg.start_frame, seg.end_frame)
-            out.append(_Heard(word, original_time(timeline, first), original_time(timeline, last + 1),
-                              -math.log(max(seg.ascore, 1e-300)), first, last - first + 1))
-        return out
+
+def _placed(window: list[str], heard: list[Heard] | None) -> int:
+    """How many words of the window a piece said: up to the last one heard where it belongs (words
+    after it, left out as far as this piece knows, are looked for in the next piece)."""
+    if not heard:
+        return 0
+    matcher = difflib.SequenceMatcher(a=window, b=[h.word for h in heard], autojunk=False)
+    return max((i2 for op, _i1, i2, _j1, _j2 in matcher.get_opcodes() if op == "equal"), default=0)
 
 
-def _grammar(script: list[str]) -> str:
-    rules = "".join(f"<w{i}> = ( /{1 - SKIP_WEIGHT - REPEAT_WEIGHT}/ {w} | /{REPEAT_WEIGHT}/ {w} {w} | "
-                    f"/{SKIP_WEIGHT}/ <NULL> ) ;\n" for i, w in enumerate(script))
-    body = " ".join(f"<w{i}>" for i in range(len(script)))
-    return f"#JSGF V1.0;\ngrammar check;\npublic <script> = {body} ;\n{rules}"
-
-
-def _frame_costs(loop, pcm: bytes, n_samples: int) -> np.ndarray:  # noqa: ANN001
-    """Per 10 ms frame, the acoustic cost of the best free phone sequence (the yardstick of "garbled")."""
-    costs = np.zeros(n_samples // (SAMPLE_RATE // 100) + 2)
-    loop.start_utt()
-    loop.process_raw(pcm, no_search=False, full_utt=True)
-    loop.end_utt()
-    if loop.hyp() is None:
-        return costs
-    for seg in loop.seg():
-        first, last = max(0, seg.start_frame), max(seg.start_frame, seg.end_frame)
-        costs[first:last + 1] = -math.log(max(seg.ascore, 1e-300)) / (last - first + 1)
-    return costs
-
-
-def _verdicts(tokens: list[Token], spelled: list[str | None], script: list[str], heard: list[_Heard],
-              loop_costs: np.ndarray) -> list[WordVerdict]:
-    """Line the heard words up with the script: left out → missing, said again → repeated."""
+def _judge(script: list[str], heard: list[Heard] | None, at: float) -> list[Judged]:
+    """Line the heard words up with the script: left out → missing, said again → repeated, heard but
+    fitting the sound far worse than free phones → garbled. Nothing heard: every word missing (at `at`)."""
+    if heard is None:
+        return [("missing", at, at, 0)] * len(script)
     status: list[str] = ["spoken"] * len(script)
-    times: list[tuple[float, float]] = [(0.0, 0.0)] * len(script)
+    times: list[tuple[float, float]] = [(at, at)] * len(script)
     repeats = [0] * len(script)
     matcher = difflib.SequenceMatcher(a=script, b=[h.word for h in heard], autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -179,30 +181,17 @@ def _verdicts(tokens: list[Token], spelled: list[str | None], script: list[str],
             for k in range(i2 - i1):
                 h = heard[j1 + k]
                 times[i1 + k] = (h.start, h.end)
-                garbled = h.frames >= MIN_GARBLED_FRAMES and _fit(h, loop_costs) > GARBLED_FIT
+                garbled = h.frames >= MIN_GARBLED_FRAMES and h.fit > GARBLED_FIT
                 status[i1 + k] = "garbled" if garbled else "spoken"
             continue
         for i in range(i1, i2):  # script words not heard where they belong
             status[i] = "missing"
-            at = heard[j1].start if j1 < len(heard) else (heard[-1].end if heard else 0.0)
-            times[i] = (at, at)
+            where = heard[j1].start if j1 < len(heard) else (heard[-1].end if heard else at)
+            times[i] = (where, where)
         for j in range(j1, j2):  # heard again: the copy belongs to the script word it repeats
             owner = next((i for i in range(max(0, i1 - 1), min(len(script), i2 + 1)) if script[i] == heard[j].word),
                          None)
             if owner is not None:
                 repeats[owner] += 1
     status = ["repeated" if n and st == "spoken" else st for st, n in zip(status, repeats)]  # after all ops
-    verdicts, k = [], 0
-    for token, form in zip(tokens, spelled):
-        if form is None:
-            verdicts.append(WordVerdict(token.text, "spoken", 0.0, 0.0, checked=False))
-            continue
-        start, end = times[k]
-        verdicts.append(WordVerdict(token.text, status[k], start, end, repeats=repeats[k]))
-        k += 1
-    return verdicts
-
-
-def _fit(h: _Heard, loop_costs: np.ndarray) -> float:
-    free = float(loop_costs[h.first:h.first + h.frames].sum())
-    return h.cost / free if free > 0 else 1.0
+    return [(st, start, end, n) for st, (start, end), n in zip(status, times, repeats)]

@@ -77,6 +77,12 @@ def _spread(tokens: Sequence[Token], spans: Sequence[tuple[float, float]]) -> li
     return out
 
 
+def spread(tokens: Sequence[Token], samples: np.ndarray, start: float, end: float) -> list[tuple[float, float]]:
+    """(start, end) of each token, spread over the speech of samples[start:end] (seconds) by length."""
+    spans = speech_spans(samples, SAMPLE_RATE, start, end) or [(start, end)]
+    return _spread(tokens, spans)
+
+
 class EstimateBackend:
     name = "estimate"
     package = ""
@@ -94,8 +100,7 @@ class EstimateBackend:
         regions = group_by_chunk(request.tokens, request.chunk_hints, request.duration)
         times: list[Timed] = [None] * len(request.tokens)
         for start, end, members in regions:
-            spans = speech_spans(request.samples, SAMPLE_RATE, start, end) or [(start, end)]
-            for i, (s, e) in zip(members, _spread([request.tokens[i] for i in members], spans)):
+            for i, (s, e) in zip(members, spread([request.tokens[i] for i in members], request.samples, start, end)):
                 times[i] = (s, e, ESTIMATE_CONFIDENCE)
         return BackendOutput(times=times, interpolated=[False] * len(times), low_confidence=True,
                              note="word times are estimated from pauses and word lengths (no aligner was used)")
