@@ -147,10 +147,23 @@ class Settings:
                                      "(words not reached: unchecked, or timed by the estimate). About 0.1 is used.")
     decode_deadline_floor: float = setting("F5UI_DECODE_DEADLINE_FLOOR", 20.0, "Seconds of decoding any word check "
                                            "or alignment may spend, however short its audio.")
-    max_upload_mb: float = setting("F5UI_MAX_UPLOAD_MB", 50.0, "Largest file a request may upload, in MB; larger "
-                                   "uploads are refused (HTTP 413).")
+    max_upload_mb: float = setting("F5UI_MAX_UPLOAD_MB", 50.0, "Largest upload, in MB: what one request carries, "
+                                   "all its files together; larger uploads are refused (HTTP 413).")
+    max_upload_files: int = setting("F5UI_MAX_UPLOAD_FILES", 8, "Files one upload request may carry; more are "
+                                    "refused (HTTP 413).")
+    upload_folder_mb: float = setting("F5UI_UPLOAD_FOLDER_MB", 2048.0, "Most the upload folder holds, in MB; the "
+                                      "oldest files there are deleted to make room for a new upload.")
     retention_hours: float = setting("F5UI_RETENTION_HOURS", 24.0, "Generated files (audio, subtitles) and uploads "
                                      "older than this are deleted, in hours; 0 keeps them forever.")
+    export_folder_mb: float = setting("F5UI_EXPORT_FOLDER_MB", 2048.0, "Most local exports (<data dir>/exports, "
+                                      "without a bucket) may take together, in MB; an export that would pass it is "
+                                      "refused with a message.")
+    export_retention_hours: float = setting("F5UI_EXPORT_RETENTION_HOURS", 72.0, "Local exports older than this are "
+                                            "deleted, in hours; 0 keeps them until F5UI_EXPORT_FOLDER_MB is reached.")
+    header_timeout: float = setting("F5UI_HEADER_TIMEOUT", 10.0, "Seconds a request's headers may take to arrive, "
+                                    "and its body may stall; slower connections are closed (HTTP 408).")
+    max_connections: int = setting("F5UI_MAX_CONNECTIONS", 512, "Connections the server keeps open at once; more "
+                                   "are refused (closed, or HTTP 503).")
     s3_bucket: str = setting("F5UI_S3_BUCKET", "", "S3 bucket for exports and voice sync; empty writes exports to "
                              "<data dir>/exports and offers them as downloads.")
     s3_prefix: str = setting("F5UI_S3_PREFIX", "f5ui", "Key prefix in the bucket: exports go to "
@@ -210,10 +223,10 @@ class Settings:
 
     @property
     def upload_dir(self) -> Path:
-        """Where uploads land: GRADIO_TEMP_DIR when the operator set it, else <data dir>/uploads. The
-        server exports it as GRADIO_TEMP_DIR, so Gradio and the request file check agree."""
-        configured = os.environ.get("GRADIO_TEMP_DIR")
-        return Path(configured).expanduser().resolve() if configured else self.writable_dir("uploads")
+        """Where uploads land, and the only files a request may name: <data dir>/uploads, this server's own
+        folder. The server points GRADIO_TEMP_DIR here whatever it was set to: a broad folder there
+        (/tmp, a home) would make every file in it usable by a request."""
+        return self.writable_dir("uploads")
 
     def writable_dir(self, name: str) -> Path:
         """A sub-folder of the data dir; falls back to a temp dir if the data dir is unwritable."""

@@ -29,6 +29,7 @@ from .engine.synthesis import RANGES
 from .errors import Busy, InputError, ModelUnavailable, UserFacingError
 from .schema import FAILED, READY
 from .service import Studio
+from .streaming import Cancelled
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,10 @@ def _field(body: dict[str, Any], name: str, kind: type, default: Any) -> Any:
     if value is None:
         return default
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError as exc:  # a 400-digit integer
+            raise OpenAIError(400, f"'{name}' is far out of range.", "invalid_value", name) from exc
     if not isinstance(value, kind) or isinstance(value, bool):
         raise OpenAIError(400, f"'{name}' must be a {'number' if kind is float else 'string'}.", "invalid_type", name)
     return value
@@ -151,10 +155,16 @@ def create_openai_router(studio: Studio) -> APIRouter:
             text, voice, fmt, speed = _parse(studio, body)
             stream = _stream_format(body)
             _check_model_state(studio)
+            # Set by the server when this client hangs up: the take stops at its next chunk, or leaves the wait.
+            hangup = getattr(request.state, "hangup", None)
+            gone = hangup.is_set if hangup is not None else None
             if stream:  # returns when the first chunk is ready: errors before it still answer in JSON
-                chunks, content_type = await run_in_threadpool(studio.speech_stream, text, voice, fmt, speed)
+                chunks, content_type = await run_in_threadpool(studio.speech_stream, text, voice, fmt, speed,
+                                                               gone=gone)
             else:
-                audio, content_type = await run_in_threadpool(studio.speech, text, voice, fmt, speed)
+                audio, content_type = await run_in_threadpool(studio.speech, text, voice, fmt, speed, gone)
+        except Cancelled:
+            return Response(status_code=499)  # nginx's "client closed request": no one reads it
         except OpenAIError as error:
             return error.response()
         except Busy as error:

@@ -49,13 +49,16 @@ class FileGate:
     def allows(self, path: str | os.PathLike) -> bool:
         if self.roots is None:
             return True
-        return any(is_inside(path, root) for root in self.roots)
+        try:
+            return any(is_inside(path, root) for root in self.roots)
+        except ValueError:  # a NUL byte, or a lone surrogate the file system cannot encode: no file's name
+            return False
 
     def admit(self, path: str | os.PathLike) -> Path:
         """The resolved path when a request may use it; InputError (the same for every refused
         path, existing or not) otherwise."""
         if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
             raise not_uploaded()
-        if not self.allows(path):
+        if not self.allows(path) or "\0" in os.fspath(path):
             raise not_uploaded()
         return _resolved(path) if self.roots is not None else Path(path)

@@ -1,6 +1,7 @@
 """Disk use that does not only grow: files older than F5UI_RETENTION_HOURS are deleted from the
-folders the app writes (outputs, uploads), once at start-up (what earlier runs left) and then
-periodically in a background thread."""
+folders the app writes (outputs, uploads; local exports after F5UI_EXPORT_RETENTION_HOURS), once at
+start-up (what earlier runs left) and then periodically in a background thread. A folder with a
+ceiling (uploads) also makes room by deleting its oldest files first (`make_room`)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,45 @@ def sweep(folder: Path, max_age_s: float, now: float | None = None) -> tuple[int
     return files, size
 
 
+def make_room(folder: Path, max_bytes: float, incoming: int = 0) -> tuple[int, int]:
+    """Delete the oldest files under `folder` (by modification time) until what is left plus `incoming`
+    bytes fits in `max_bytes`, and the folders this empties. Returns (files, bytes) deleted."""
+    if not folder.is_dir():
+        return 0, 0
+    found = []
+    for path in folder.rglob("*"):
+        try:
+            if path.is_file() and not path.is_symlink():
+                info = path.stat()
+                found.append((info.st_mtime, info.st_size, path))
+        except OSError:  # removed meanwhile
+            continue
+    total = sum(size for _, size, _ in found)
+    files = size_deleted = 0
+    for _, size, path in sorted(found, key=lambda item: item[0]):
+        if total + incoming <= max_bytes:
+            break
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        total -= size
+        files, size_deleted = files + 1, size_deleted + size
+        _remove_empty_parents(path.parent, folder)
+    if files:
+        log.info("Made room in %s: deleted the %d oldest file(s), %.1f MB", folder.name, files, size_deleted / 2**20)
+    return files, size_deleted
+
+
+def _remove_empty_parents(folder: Path, root: Path) -> None:
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()  # only succeeds when empty
+        except OSError:
+            return
+        folder = folder.parent
+
+
 class Retention:
     """Sweeps `folders` at start and every interval (a quarter of the retention, within bounds)."""
 
@@ -65,7 +105,7 @@ class Retention:
     def start(self) -> None:
         """The start-up sweep now, then the periodic one in a daemon thread (nothing when disabled)."""
         if not self.enabled:
-            log.info("Retention is off (F5UI_RETENTION_HOURS=0): generated files and uploads are kept")
+            log.info("Retention is off for %s (0 hours): their files are kept", ", ".join(f.name for f in self.folders))
             return
         self.run_once()
         self._thread = threading.Thread(target=self._loop, name="f5ui-retention", daemon=True)

@@ -30,6 +30,7 @@ from .export.bundle import ExportResult, export_files
 from .export.stores import StoreError, create_store
 from .export.subtitles import write_all
 from .export.takes import TakeLog, audio_key
+from .hangups import Gone, Hangups, StopWhenGone
 from .paths import FileGate
 from .schema import (
     AlignmentResult,
@@ -71,6 +72,7 @@ class Studio:
         self.takes = TakeLog(self.output_dir / "takes")
         self.exports = create_store(settings, settings.writable_dir("exports"))
         self._on_gpu: bool | None = None  # resolved once, on the first generation
+        self.hangups = Hangups()  # clients that hung up, recorded by the server, read by every surface
 
     def start(self) -> None:
         """Begin loading the model (and the take check's models) in the background, if configured to preload."""
@@ -86,14 +88,24 @@ class Studio:
                  params: GenerationParams = GenerationParams(), progress: Progress = lambda fraction, desc: None,
                  word_timings: bool = True, aligner: str | None = None, voice: str | None = None,
                  on_audio: Callable[[np.ndarray, int], None] | None = None, caller: Caller = OWNER,
-                 background: threading.Event | None = None) -> SynthesisResult:
+                 background: threading.Event | None = None, gone: Gone | None = None) -> SynthesisResult:
         """Clone a voice saying `gen_text`: a saved `voice`, else the uploaded reference. With the time of
         every word unless `word_timings` is off; `on_audio` gets each piece of audio as soon as it is
         final (streaming). Raises UserFacingError for anything a user can fix. Every action takes the
         `caller` (f5ui.accounts): the default is the process itself (CLI, worker), which may do anything.
         `background` (its stop flag) marks background work (a project's segment): it takes the model only
-        while no request waits, and stops waiting once the flag is set."""
+        while no request waits, and stops waiting once the flag is set. Once `gone()` is true (the client
+        hung up), the take stops before its next chunk, or leaves the wait for a slot (Cancelled)."""
         permit(caller, GENERATE if voice else OWN_AUDIO)
+        watched = StopWhenGone(gone, progress)
+        with watched.logged():
+            return self._generate(ref_audio, ref_text, gen_text, params, watched, word_timings, aligner, voice,
+                                  on_audio, background, gone)
+
+    def _generate(self, ref_audio: str | Path | None, ref_text: str, gen_text: str, params: GenerationParams,
+                  progress: Progress, word_timings: bool, aligner: str | None, voice: str | None,
+                  on_audio: Callable[[np.ndarray, int], None] | None, background: threading.Event | None,
+                  gone: Gone | None) -> SynthesisResult:
         ref_text = request_text(ref_text, "The reference text").strip()
         text = validate_request(gen_text, params, self.settings.max_chars, ref_text)
         saved = self.voices.get(voice) if voice else None
@@ -101,7 +113,8 @@ class Studio:
                                                   "Upload or record 3–12 seconds of the voice to clone, or pick "
                                                   "a saved voice.")
         takes = params.max_takes or self.default_takes()
-        with _user_facing("Generation"), self.model.slot(background):
+        progress(0.0, "Waiting for a model slot")
+        with _user_facing("Generation"), self.model.slot(background, gone):
             progress(0.0, "Preparing the reference voice")
             reference, seconds = (saved.reference(), 0.0) if saved else self._prepare(ref_path, ref_text)
             judge = self.checkup.judge_for(reference) if self.settings.check else None
@@ -163,22 +176,25 @@ class Studio:
         return stream_call(lambda on_audio: self.generate(ref_audio, ref_text, gen_text, params, on_audio=on_audio,
                                                           **options))
 
-    def speech(self, text: str, voice: str, response_format: str = "mp3", speed: float = 1.0) -> tuple[bytes, str]:
+    def speech(self, text: str, voice: str, response_format: str = "mp3", speed: float = 1.0,
+               gone: Gone | None = None) -> tuple[bytes, str]:
         """Audio bytes of `text` in a saved voice, and their content type (the OpenAI-compatible API)."""
         fmt = format_for(response_format)
-        result = self.generate(None, "", text, GenerationParams(speed=speed), word_timings=False, voice=voice)
+        result = self.generate(None, "", text, GenerationParams(speed=speed), word_timings=False, voice=voice,
+                               gone=gone)
         with _user_facing("Encoding the audio"):  # an encoder failure answers as the API's errors do
             audio = read_audio(result.audio_path)
             return encode(audio.samples, audio.sample_rate, fmt.name), fmt.content_type
 
     def speech_stream(self, text: str, voice: str, response_format: str = "mp3", speed: float = 1.0,
-                      progress: Progress = lambda fraction, desc: None) -> tuple[Iterator[bytes], str]:
+                      progress: Progress = lambda fraction, desc: None,
+                      gone: Gone | None = None) -> tuple[Iterator[bytes], str]:
         """`speech`, streamed: the encoded bytes as each chunk is generated, and their content type.
         Returns once the first chunk is ready, so errors before any audio raise here. A client that
         hangs up stops the generation at its next chunk."""
         fmt = format_for(response_format)
         items = self.generate_stream(None, "", text, GenerationParams(speed=speed), word_timings=False, voice=voice,
-                                     progress=progress)
+                                     progress=progress, gone=gone)
         first = next(items)
 
         def samples() -> Iterator[np.ndarray]:

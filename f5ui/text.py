@@ -11,6 +11,7 @@ from .errors import InputError
 # whole, so no "[31m" is left behind when the ESC itself goes.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
 _KEEP = {"\n", "\t"}  # whitespace that chunking and phrase grouping read as a break
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
@@ -26,4 +27,7 @@ def request_text(value: object, name: str) -> str:
         return ""
     if not isinstance(value, str):
         raise InputError(f"{name} must be text, not {type(value).__name__}.", f"Send {name} as a string.")
+    if _SURROGATE.search(value):  # JSON's "\ud800" alone: no character, and no encoder takes it
+        raise InputError(f"{name} contains a lone UTF-16 surrogate, which is not a character.",
+                         "Send valid Unicode text.")
     return clean_text(value)

@@ -12,13 +12,13 @@ from tests.helpers import ROOT
 PACKAGE = ROOT / "f5ui"
 MAX_LINES = 400
 GROUND = {"config", "schema", "errors", "text", "paths", "packages", "hub", "device", "audio", "codecs", "logs",
-          "hosting", "streaming", "accounts", "fetch", "workers"}
+          "hosting", "streaming", "accounts", "fetch", "workers", "hangups"}
 ROOMS = {"engine", "timing", "export", "quality"}  # siblings: none imports another
 # checkup and the service compose the rooms; diagnostics reads them (and never the service).
 APART = {("service", "diagnostics"), ("diagnostics", "service"), ("checkup", "diagnostics"), ("diagnostics", "checkup")}
 LAYER = {**{name: 0 for name in GROUND}, **{name: 1 for name in ROOMS}, "service": 2, "checkup": 2, "diagnostics": 2,
          "ui": 3, **{name: 4 for name in ("server", "request_guard", "retention", "openai_api", "serverless",
-                                          "download", "punkt", "cli", "access")}}
+                                          "download", "punkt", "cli", "access", "hangup_watch", "listener")}}
 # Projects compose the service's actions (a run calls Studio.generate per segment): above it, under the UI.
 LAYER.update({"projects": 2.5, "cli_project": 4})
 

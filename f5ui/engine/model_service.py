@@ -18,6 +18,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import Busy, ModelUnavailable
+from ..hangups import Gone
 from ..hub import is_unreachable
 from ..schema import FAILED, IDLE, LOADING, READY, ModelState, ServiceStatus
 from ..streaming import Cancelled
@@ -26,6 +27,7 @@ from .chunk_inference import ReferenceTensors
 log = logging.getLogger(__name__)
 
 VOCOS_REPO = "charactr/vocos-mel-24khz"  # what load_vocoder("vocos") downloads without a local folder
+SLOT_POLL = 0.1  # seconds between looks at whether a waiting request's client is still there
 
 
 @dataclass
@@ -253,15 +255,21 @@ class ModelService:
                 return self._loaded
             raise ModelUnavailable(self._problem, self._fix)
 
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a model slot now."""
+        return self._waiting
+
     @contextmanager
-    def slot(self, background: threading.Event | None = None) -> Iterator[None]:
+    def slot(self, background: threading.Event | None = None, gone: Gone | None = None) -> Iterator[None]:
         """Hold one of the model's slots for a generation; Busy when the queue or the wait is too long.
         With `background` (the work's stop flag) the slot is taken at a lower priority: only while no
-        request waits, with no deadline, and Cancelled is raised once the flag is set."""
+        request waits, with no deadline, and Cancelled is raised once the flag is set. A request whose
+        client hangs up while it waits (`gone`) leaves the wait (Cancelled)."""
         if background is not None:
             self._take_in_background(background)
         else:
-            self._take()
+            self._take(gone)
         try:
             yield
         finally:
@@ -269,15 +277,14 @@ class ModelService:
                 self._free += 1
                 self._slot_change.notify_all()
 
-    def _take(self) -> None:
+    def _take(self, gone: Gone | None = None) -> None:
         with self._slot_change:
             if self._waiting >= max(1, self.settings.max_queue):
                 raise Busy(f"The server is busy: {self._waiting} requests are already waiting for the model.",
                            "Try again in a minute.")
             self._waiting += 1
             try:
-                acquired = self._slot_change.wait_for(lambda: self._free > 0,
-                                                      timeout=max(0.0, self.settings.max_wait_seconds))
+                acquired = self._wait_for_free(max(0.0, self.settings.max_wait_seconds), gone)
                 if acquired:
                     self._free -= 1
             finally:
@@ -286,6 +293,21 @@ class ModelService:
         if not acquired:
             raise Busy(f"The server is busy: no model slot came free within {self.settings.max_wait_seconds:.0f} s.",
                        "Try again in a minute, or raise F5UI_CONCURRENCY on a larger GPU.")
+
+    def _wait_for_free(self, timeout: float, gone: Gone | None) -> bool:
+        """Under `_slot_change`: whether a slot came free in time; Cancelled once `gone()` (looked at every
+        SLOT_POLL s: a hang-up does not notify the condition)."""
+        if gone is None:
+            return self._slot_change.wait_for(lambda: self._free > 0, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while self._free <= 0:
+            if gone():
+                raise Cancelled("the client hung up while waiting for a model slot")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._slot_change.wait(timeout=min(SLOT_POLL, left))
+        return True
 
     def _take_in_background(self, stop: threading.Event) -> None:
         with self._slot_change:

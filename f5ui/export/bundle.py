@@ -19,7 +19,7 @@ from .. import __version__
 from ..audio import content_hash
 from ..codecs import FORMATS
 from ..errors import UserFacingError
-from .stores import Store, StoreError
+from .stores import Store, StoreError, StoreFull
 
 log = logging.getLogger(__name__)
 
@@ -60,34 +60,36 @@ def content_type(name: str) -> str:
 
 def export_files(store: Store, prefix: str, files: list[tuple[str, Path]], manifest: dict[str, Any],
                  now: float | None = None) -> ExportResult:
-    """Upload `files` (name, local path), then the manifest describing them."""
+    """Upload `files` (name, local path), then the manifest describing them. Refused whole (nothing
+    written) when they would pass the store's ceiling."""
     stamp = time.gmtime(now)
     export_id = f"{time.strftime('%H%M%S', stamp)}-{uuid.uuid4().hex}"  # unguessable: local exports are served
     base = "/".join(part for part in (prefix.strip("/"), time.strftime("%Y/%m/%d", stamp), export_id) if part)
-    done: list[ExportedFile] = []
-    listed: list[dict[str, Any]] = []
-    for name, path in files:
-        kind = content_type(name)
-        try:
-            stored = store.put(f"{base}/{name}", path, kind)
-        except StoreError as exc:
-            _roll_back(store, base, done)
-            raise ExportFailed(f"The export failed at {name}: {exc}. Nothing was left half-exported.",
-                               "Fix the cause and export again.") from exc
-        done.append(ExportedFile(name, stored.url, stored.bytes, kind, stored.local_path))
-        listed.append({"name": name, "bytes": stored.bytes, "sha256": content_hash(path), "content_type": kind})
+    listed = [{"name": name, "bytes": path.stat().st_size, "sha256": content_hash(path),
+               "content_type": content_type(name)} for name, path in files]
     record = {**manifest, "export_id": export_id, "location": store.where(base),
               "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", stamp), "f5ui_version": __version__, "files": listed}
+    done: list[ExportedFile] = []
     with tempfile.TemporaryDirectory(prefix="f5ui-manifest-") as folder:
-        path = Path(folder) / MANIFEST
-        path.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+        manifest_path = Path(folder) / MANIFEST
+        manifest_path.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+        size = sum(item["bytes"] for item in listed) + manifest_path.stat().st_size
         try:
-            stored = store.put(f"{base}/{MANIFEST}", path, content_type(MANIFEST))
-        except StoreError as exc:
-            _roll_back(store, base, done)
-            raise ExportFailed(f"The export failed at {MANIFEST}: {exc}. Nothing was left half-exported.",
-                               "Fix the cause and export again.") from exc
-    done.append(ExportedFile(MANIFEST, stored.url, stored.bytes, content_type(MANIFEST), stored.local_path))
+            with store.reserve(size):
+                for name, path in [*files, (MANIFEST, manifest_path)]:  # the manifest last
+                    kind = content_type(name)
+                    try:
+                        stored = store.put(f"{base}/{name}", path, kind)
+                    except StoreError as exc:
+                        _roll_back(store, base, done)
+                        raise ExportFailed(f"The export failed at {name}: {exc}. Nothing was left half-exported.",
+                                           "Fix the cause and export again.") from exc
+                    done.append(ExportedFile(name, stored.url, stored.bytes, kind, stored.local_path))
+        except StoreFull as exc:
+            raise ExportFailed(f"The export was refused: {exc}. Nothing was written.",
+                               "Download what you need from earlier exports: they are deleted after "
+                               "F5UI_EXPORT_RETENTION_HOURS. Or ask the operator to raise F5UI_EXPORT_FOLDER_MB "
+                               "or to set an S3 bucket (F5UI_S3_BUCKET).") from exc
     log.info("Exported %d file(s) to %s", len(done), store.where(base))
     return ExportResult(store.kind, store.where(base), done, record)
 

@@ -8,8 +8,11 @@ S3 errors are said plainly and never carry secrets; the client gives up in secon
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +28,10 @@ class StoreError(Exception):
     """An upload, download or listing failed; the message says why, for the user (no secrets)."""
 
 
+class StoreFull(StoreError):
+    """What is to be written would pass the store's ceiling; nothing was written."""
+
+
 @dataclass(frozen=True)
 class Stored:
     key: str
@@ -38,6 +45,7 @@ class Store(Protocol):
     kind: str  # "s3" | "local"
 
     def where(self, key: str = "") -> str: ...
+    def reserve(self, size: int) -> AbstractContextManager[None]: ...
     def put(self, key: str, path: Path, content_type: str) -> Stored: ...
     def delete(self, key: str) -> None: ...
     def list(self, prefix: str) -> list[str]: ...
@@ -90,6 +98,9 @@ class S3Store:
 
     def where(self, key: str = "") -> str:
         return f"s3://{self.bucket}/{key}" if key else f"s3://{self.bucket}"
+
+    def reserve(self, size: int) -> AbstractContextManager[None]:
+        return nullcontext()  # the bucket's size is the operator's (and the provider's) business
 
     @property
     def client(self) -> Any:
@@ -162,13 +173,36 @@ class S3Store:
 
 class LocalStore:
     """The same layout under a folder of the data dir; its files are offered as downloads. It names
-    itself by `label` ("exports/…" in the data dir), never by the server's absolute path."""
+    itself by `label` ("exports/…" in the data dir), never by the server's absolute path. What it holds
+    stays under `max_bytes`: a write that would pass it is refused whole (`reserve`)."""
 
     kind = "local"
 
-    def __init__(self, root: Path, label: str = "exports") -> None:
+    def __init__(self, root: Path, label: str = "exports", max_bytes: float = math.inf) -> None:
         self.root = Path(root)
         self.label = label
+        self.max_bytes = max_bytes
+        self._room = threading.Lock()  # one reservation at a time, so two exports cannot both take the last room
+
+    def used_bytes(self) -> int:
+        total = 0
+        for path in self.root.rglob("*") if self.root.is_dir() else ():
+            try:
+                total += path.stat().st_size if path.is_file() and not path.is_symlink() else 0
+            except OSError:  # removed meanwhile (the retention sweep)
+                continue
+        return total
+
+    @contextmanager
+    def reserve(self, size: int) -> Iterator[None]:
+        """Hold the room for `size` bytes while they are written; StoreFull when they would not fit."""
+        with self._room:
+            used = self.used_bytes()
+            if used + size > self.max_bytes:
+                raise StoreFull(f"the export folder is full: this export takes {size / 2**20:.1f} MB and "
+                                f"{used / 2**20:.1f} of its {self.max_bytes / 2**20:.0f} MB are in use "
+                                "(F5UI_EXPORT_FOLDER_MB)")
+            yield
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -205,4 +239,6 @@ class LocalStore:
 
 def create_store(settings: Settings, local_root: Path) -> S3Store | LocalStore:
     """S3 when a bucket is configured, else the local folder (shown as "<data dir>/exports")."""
-    return S3Store(settings) if settings.s3_bucket else LocalStore(local_root, "<data dir>/exports")
+    if settings.s3_bucket:
+        return S3Store(settings)
+    return LocalStore(local_root, "<data dir>/exports", max(0.0, settings.export_folder_mb) * 2**20)

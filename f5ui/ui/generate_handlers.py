@@ -18,7 +18,7 @@ from ..codecs import int16
 from ..schema import GenerationParams, SynthesisResult
 from ..service import Studio
 from ..streaming import Piece
-from .actions import AUTO, aligner_choice, caller_of, shown_as
+from .actions import AUTO, aligner_choice, caller_of, gone_check, shown_as
 from .timing_view import subtitle_file_list
 from .voices import NONE
 
@@ -32,7 +32,7 @@ def _or(value, default):  # noqa: ANN001, ANN202
 
 def _request(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed, randomize_seed,  # noqa: ANN001, ANN202
              remove_silence, word_timings=True, aligner=AUTO, voice=NONE, max_takes=0, normalize_loudness=False,
-             progress=None, request=None):
+             progress=None, request=None, gone=None):
     # Null randomize_seed means "not asked": a given seed is used, a null one is random.
     random_seed = bool(randomize_seed) or seed is None or seed < 0
     params = GenerationParams(speed=_or(speed, DEFAULTS.speed), nfe_step=int(_or(nfe_step, DEFAULTS.nfe_step)),
@@ -41,7 +41,7 @@ def _request(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross
                               seed=None if random_seed else int(seed), remove_silence=bool(remove_silence),
                               max_takes=int(max_takes or 0), normalize_loudness=bool(normalize_loudness))
     options = {"word_timings": bool(_or(word_timings, True)), "aligner": aligner_choice(aligner),
-               "voice": voice or None, "caller": caller_of(request)}
+               "voice": voice or None, "caller": caller_of(request), "gone": gone}
     if progress is not None:
         options["progress"] = lambda fraction, desc: progress(fraction, desc=desc)
     return (ref_audio, ref_text or "", gen_text or "", params), options
@@ -63,7 +63,8 @@ def make_generate_handler(studio: Studio):
                  progress=gr.Progress(), request: gr.Request = None):
         args, options = _request(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed,
                                  randomize_seed, remove_silence, word_timings, aligner, voice, max_takes,
-                                 normalize_loudness, progress=progress, request=request)
+                                 normalize_loudness, progress=progress, request=request,
+                                 gone=gone_check(studio, request))
         with shown_as("generate"):
             result = studio.generate(*args, **options)
         return final_outputs(result)
@@ -80,7 +81,8 @@ def make_live_handler(studio: Studio):
                       request: gr.Request = None) -> Iterator[tuple]:
         args, options = _request(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed,
                                  randomize_seed, remove_silence, word_timings, aligner, voice, max_takes,
-                                 normalize_loudness, progress=progress, request=request)
+                                 normalize_loudness, progress=progress, request=request,
+                                 gone=gone_check(studio, request))
         skip = tuple(gr.skip() for _ in range(7))
         # Clear the player first: otherwise a stream still playing from the last take keeps it, and the
         # new take's pieces are never heard (measured in Chromium with Gradio 6.17).
@@ -104,7 +106,7 @@ def make_stream_handler(studio: Studio):
                         normalize_loudness=False, request: gr.Request = None) -> Iterator[tuple[str, dict]]:
         args, options = _request(ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, cross_fade, seed,
                                  randomize_seed, remove_silence, word_timings, aligner, voice, max_takes,
-                                 normalize_loudness, request=request)
+                                 normalize_loudness, request=request, gone=gone_check(studio, request))
         stream_id = uuid.uuid4().hex[:12]
         with shown_as("generate"):
             for item in studio.generate_stream(*args, **options):
